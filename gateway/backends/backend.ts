@@ -1,0 +1,88 @@
+// The seam between the gateway's shared logic (validation, batching, readiness, HTTP) and whatever runs
+// the models: Triton over gRPC, or (later) ONNX Runtime in-process. Tensors cross it as raw
+// little-endian bytes, exactly as they travel in Triton's raw_input_contents.
+import type { Datatype } from '../tensors/datatype.ts';
+
+export interface RawTensor {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+export interface InferRequest {
+  readonly model: string;
+  /** A pinned version, or '' for the backend's choice (the highest ready version). */
+  readonly version: string;
+  readonly id?: string;
+  readonly inputs: readonly RawTensor[];
+  /** Output names to compute; empty means every output of the model. */
+  readonly outputs: readonly string[];
+}
+
+export interface InferResult {
+  readonly model: string;
+  /** The version that really served the request. */
+  readonly version: string;
+  readonly outputs: readonly RawTensor[];
+}
+
+export interface CallOptions {
+  /** Absolute time (Date.now() clock) after which the answer is useless. */
+  readonly deadline: number;
+  /** Aborted when nobody waits for the answer any more; the backend cancels the call. */
+  readonly signal?: AbortSignal;
+}
+
+export interface TensorMetadata {
+  readonly name: string;
+  readonly datatype: string;
+  /** -1 = any size; with max_batch_size > 0 the leading -1 is the batch dimension. */
+  readonly shape: readonly number[];
+}
+
+export interface ModelMetadata {
+  readonly name: string;
+  readonly versions: readonly string[];
+  readonly platform: string;
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+}
+
+/** Triton's ModelConfig as its JSON form (what GET /v2/models/{m}/config returns). */
+export type ModelConfigDocument = Readonly<Record<string, unknown>> & { readonly max_batch_size?: number };
+
+export interface ServerMetadata {
+  readonly name: string;
+  readonly version: string;
+  readonly extensions: readonly string[];
+}
+
+export interface RepositoryEntry {
+  readonly name: string;
+  readonly version?: string;
+  readonly state?: string;
+  readonly reason?: string;
+}
+
+export type LinkState = 'closed' | 'half-open' | 'open';
+
+export interface Backend {
+  /** Human name for logs and /ready, e.g. "triton grpc 127.0.0.1:8001". */
+  readonly description: string;
+  infer(request: InferRequest, options: CallOptions): Promise<InferResult>;
+  serverMetadata(options: CallOptions): Promise<ServerMetadata>;
+  serverReady(options: CallOptions): Promise<boolean>;
+  modelReady(model: string, version: string, options: CallOptions): Promise<boolean>;
+  modelMetadata(model: string, version: string, options: CallOptions): Promise<ModelMetadata>;
+  modelConfig(model: string, version: string, options: CallOptions): Promise<ModelConfigDocument>;
+  repositoryIndex(readyOnly: boolean, options: CallOptions): Promise<readonly RepositoryEntry[]>;
+  loadModel(model: string, options: CallOptions): Promise<void>;
+  unloadModel(model: string, options: CallOptions): Promise<void>;
+  /** The breaker's view of the link; a backend with no remote link is always 'closed'. */
+  linkState(): LinkState;
+  /** Seconds until the link will be tried again, when it is open. */
+  retryAfterSeconds(): number;
+  /** Closes connections; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+// The one table from a gRPC status of Triton to the gateway's error codes, and which statuses mean the
+// link (not the request) is sick. Both the breaker and the HTTP answer read from here.
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { ErrorCode } from '../../errors.ts';
+
+interface StatusMapping {
+  readonly code: ErrorCode;
+  /** True when the status says Triton or the connection is unhealthy; only these feed the breaker. */
+  readonly linkFailure: boolean;
+}
+
+const GRPC_TO_GATEWAY: ReadonlyMap<number, StatusMapping> = new Map([
+  [GrpcStatus.INVALID_ARGUMENT, { code: 'BACKEND_REJECTED', linkFailure: false }],
+  [GrpcStatus.OUT_OF_RANGE, { code: 'BACKEND_REJECTED', linkFailure: false }],
+  [GrpcStatus.FAILED_PRECONDITION, { code: 'BACKEND_REJECTED', linkFailure: false }],
+  [GrpcStatus.ALREADY_EXISTS, { code: 'BACKEND_REJECTED', linkFailure: false }],
+  [GrpcStatus.NOT_FOUND, { code: 'MODEL_NOT_FOUND', linkFailure: false }],
+  [GrpcStatus.UNIMPLEMENTED, { code: 'BACKEND_UNSUPPORTED', linkFailure: false }],
+  [GrpcStatus.UNAVAILABLE, { code: 'BACKEND_UNAVAILABLE', linkFailure: true }],
+  [GrpcStatus.RESOURCE_EXHAUSTED, { code: 'BACKEND_UNAVAILABLE', linkFailure: false }],
+  [GrpcStatus.DEADLINE_EXCEEDED, { code: 'DEADLINE_EXCEEDED', linkFailure: true }],
+  [GrpcStatus.CANCELLED, { code: 'REQUEST_CANCELLED', linkFailure: false }],
+  [GrpcStatus.INTERNAL, { code: 'BACKEND_ERROR', linkFailure: true }],
+  [GrpcStatus.UNKNOWN, { code: 'BACKEND_ERROR', linkFailure: true }],
+  [GrpcStatus.DATA_LOSS, { code: 'BACKEND_ERROR', linkFailure: true }],
+]);
+
+const UNEXPECTED_STATUS: StatusMapping = { code: 'BACKEND_ERROR', linkFailure: false };
+
+const MODEL_NOT_READY: StatusMapping = { code: 'MODEL_NOT_READY', linkFailure: false };
+
+// Triton answers UNAVAILABLE both when it cannot serve at all and when one model version is not ready
+// (loading, unloading, failed). The second is Triton speaking, so the link is fine and the breaker must
+// not open for every model; Triton's messages for it always name the model.
+const MODEL_LEVEL_UNAVAILABLE = /\bmodel\b/i;
+
+export function mapGrpcStatus(grpcStatus: number, details = ''): StatusMapping {
+  if (grpcStatus === GrpcStatus.UNAVAILABLE && MODEL_LEVEL_UNAVAILABLE.test(details)) return MODEL_NOT_READY;
+  return GRPC_TO_GATEWAY.get(grpcStatus) ?? UNEXPECTED_STATUS;
+}
+
+export function grpcStatusName(grpcStatus: number): string {
+  return GrpcStatus[grpcStatus] ?? `STATUS_${grpcStatus}`;
+}

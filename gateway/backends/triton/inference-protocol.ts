@@ -1,0 +1,98 @@
+// Loads the project's own .proto files at run time and names the message shapes the gateway reads and
+// writes (proto-loader options: snake_case keys, int64 as JS numbers, enums as their names).
+import { fileURLToPath } from 'node:url';
+import { loadSync } from '@grpc/proto-loader';
+import type { MethodDefinition, Options, PackageDefinition } from '@grpc/proto-loader';
+
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+export const SERVICE_NAME = 'inference.GRPCInferenceService';
+
+export const PROTO_LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+export function loadInferenceProtocol(): PackageDefinition {
+  return loadSync('inference_service.proto', PROTO_LOADER_OPTIONS);
+}
+
+export type RpcName =
+  | 'ServerLive'
+  | 'ServerReady'
+  | 'ModelReady'
+  | 'ServerMetadata'
+  | 'ModelMetadata'
+  | 'ModelInfer'
+  | 'ModelConfig'
+  | 'RepositoryIndex'
+  | 'RepositoryModelLoad'
+  | 'RepositoryModelUnload';
+
+export type UnaryMethod = MethodDefinition<object, object>;
+
+export function serviceMethods(definition: PackageDefinition): Readonly<Record<RpcName, UnaryMethod>> {
+  const service = definition[SERVICE_NAME];
+  if (service === undefined || !('ModelInfer' in service)) throw new Error(`${SERVICE_NAME} missing from the proto files`);
+  return service as unknown as Record<RpcName, UnaryMethod>;
+}
+
+// ---- Message shapes, as decoded with PROTO_LOADER_OPTIONS ----
+
+export interface InferParameterMessage {
+  bool_param?: boolean;
+  int64_param?: number;
+  string_param?: string;
+  double_param?: number;
+  uint64_param?: number;
+  parameter_choice?: string;
+}
+
+export interface TensorMessage {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Record<string, InferParameterMessage>;
+}
+
+export interface ModelInferRequestMessage {
+  model_name: string;
+  model_version: string;
+  id: string;
+  inputs: TensorMessage[];
+  outputs: { name: string }[];
+  raw_input_contents: Uint8Array[];
+}
+
+export interface ModelInferResponseMessage {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: TensorMessage[];
+  raw_output_contents: Buffer[];
+}
+
+export interface ModelMetadataResponseMessage {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: { name: string; datatype: string; shape: number[] }[];
+  outputs: { name: string; datatype: string; shape: number[] }[];
+}
+
+export interface ServerMetadataResponseMessage {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+export interface RepositoryIndexResponseMessage {
+  models: { name: string; version: string; state: string; reason: string }[];
+}
+
+export interface ModelConfigResponseMessage {
+  config: Record<string, unknown> | null;
+}

@@ -1,0 +1,87 @@
+// A thin, typed unary-call layer over one grpc-js channel to Triton: every call has a deadline, can be
+// cancelled through an AbortSignal, is timed and counted, and fails with a mapped TritonRpcError.
+import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import type { ChannelOptions, ServiceError } from '@grpc/grpc-js';
+import type { GatewayMetrics } from '../../observability/metrics.ts';
+import type { CallOptions } from '../backend.ts';
+import { loadInferenceProtocol, serviceMethods } from './inference-protocol.ts';
+import type { RpcName, UnaryMethod } from './inference-protocol.ts';
+import { TritonRpcError } from './triton-rpc-error.ts';
+import { grpcStatusName } from './grpc-status-map.ts';
+
+export interface TritonClientOptions {
+  /** host:port of Triton's gRPC endpoint. */
+  readonly address: string;
+  readonly keepaliveMs: number;
+  readonly metrics: GatewayMetrics;
+}
+
+// Reconnect quickly after Triton restarts: a pod restart takes seconds, and grpc-js would otherwise back
+// off up to two minutes between attempts.
+const INITIAL_RECONNECT_BACKOFF_MS = 100;
+const MAX_RECONNECT_BACKOFF_MS = 2000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
+const UNLIMITED = -1;
+
+export class TritonGrpcClient {
+  readonly address: string;
+  readonly #client: Client;
+  readonly #methods: Readonly<Record<RpcName, UnaryMethod>>;
+  readonly #metrics: GatewayMetrics;
+  #closed = false;
+
+  constructor(options: TritonClientOptions) {
+    this.address = options.address;
+    this.#metrics = options.metrics;
+    this.#methods = serviceMethods(loadInferenceProtocol());
+    const channelOptions: ChannelOptions = {
+      'grpc.keepalive_time_ms': options.keepaliveMs,
+      'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+      // Triton refuses pings on idle connections by default (too_many_pings); ping only during calls.
+      'grpc.keepalive_permit_without_calls': 0,
+      'grpc.initial_reconnect_backoff_ms': INITIAL_RECONNECT_BACKOFF_MS,
+      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
+      'grpc.max_receive_message_length': UNLIMITED,
+      'grpc.max_send_message_length': UNLIMITED,
+      'grpc.enable_retries': 0,
+    };
+    this.#client = new Client(options.address, credentials.createInsecure(), channelOptions);
+  }
+
+  call<TResponse extends object>(rpc: RpcName, request: object, options: CallOptions): Promise<TResponse> {
+    if (this.#closed) return Promise.reject(new TritonRpcError(GrpcStatus.UNAVAILABLE, 'client closed', rpc));
+    const method = this.#methods[rpc];
+    const started = performance.now();
+    return new Promise<TResponse>((resolve, reject) => {
+      const signal = options.signal;
+      if (signal?.aborted) {
+        reject(new TritonRpcError(GrpcStatus.CANCELLED, 'cancelled before the call', rpc));
+        return;
+      }
+      const onAbort = (): void => call.cancel();
+      const call = this.#client.makeUnaryRequest<object, object>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: options.deadline },
+        (error: ServiceError | null, response?: object) => {
+          signal?.removeEventListener('abort', onAbort);
+          const code = error ? error.code : GrpcStatus.OK;
+          this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
+          this.#metrics.tritonDuration.observe({ rpc }, (performance.now() - started) / 1000);
+          if (error) reject(new TritonRpcError(error.code, error.details, rpc));
+          else resolve(response as TResponse);
+        },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.close();
+  }
+}

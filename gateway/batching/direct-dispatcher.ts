@@ -1,0 +1,18 @@
+// Forwards every request to the backend on its own: the behaviour with batching off, and the path of
+// models that do not batch.
+import type { Backend, InferRequest, InferResult } from '../backends/backend.ts';
+import type { DispatchContext, InferDispatcher } from './infer-dispatcher.ts';
+
+export class DirectDispatcher implements InferDispatcher {
+  readonly #backend: Backend;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult> {
+    return this.#backend.infer(request, { deadline: context.deadline, ...(context.signal ? { signal: context.signal } : {}) });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,17 @@
+// The seam between the HTTP layer and the backend: the HTTP layer hands over one validated request and
+// awaits its answer; what happens in between (straight through, or micro-batched) is the dispatcher's.
+import type { CallOptions, InferRequest, InferResult } from '../backends/backend.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface DispatchContext extends CallOptions {
+  /** Rows in the batch dimension (0 for a model without batching). */
+  readonly batchSize: number;
+  readonly maxBatchSize: number;
+  readonly logger: Logger;
+}
+
+export interface InferDispatcher {
+  dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult>;
+  /** Lets queued and in-flight work finish; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+// Wires the parts into one running gateway and takes it down again in the right order: readiness
+// false and no new requests first, then in-flight work drains (bounded by the grace period), then the
+// link to Triton closes. main.ts adds signals and the process exit; tests use this directly.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Backend } from './backends/backend.ts';
+import { TritonBackend } from './backends/triton/triton-backend.ts';
+import { DirectDispatcher } from './batching/direct-dispatcher.ts';
+import type { GatewayConfig } from './config.ts';
+import { createApp } from './http/app.ts';
+import { DrainGate } from './http/drain-gate.ts';
+import { ModelCatalog } from './models/model-catalog.ts';
+import { ReadinessMonitor } from './models/readiness-monitor.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import type { GatewayMetrics } from './observability/metrics.ts';
+
+/** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export interface RunningGateway {
+  readonly server: Server;
+  readonly port: number;
+  readonly backend: Backend;
+  readonly monitor: ReadinessMonitor;
+  readonly metrics: GatewayMetrics;
+  /** Drains and stops; safe to call twice (the second call returns the first's promise). */
+  shutdown(reason: string): Promise<{ readonly drained: boolean }>;
+}
+
+export interface GatewayDependencies {
+  readonly logger: Logger;
+  readonly metrics?: GatewayMetrics;
+}
+
+export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<RunningGateway> {
+  const { logger } = dependencies;
+  const metrics = dependencies.metrics ?? createMetrics();
+  const backend = new TritonBackend({
+    address: config.TRITON_GRPC_URL,
+    keepaliveMs: config.GRPC_KEEPALIVE_MS,
+    breaker: {
+      errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+      rollingWindowMs: config.BREAKER_ROLLING_WINDOW_MS,
+      resetTimeoutMs: config.BREAKER_RESET_TIMEOUT_MS,
+    },
+    logger,
+    metrics,
+  });
+  const catalog = new ModelCatalog({ backend, controlTimeoutMs: config.TRITON_CONTROL_TIMEOUT_MS });
+  const monitor = new ReadinessMonitor({
+    backend,
+    catalog,
+    intervalMs: config.READINESS_POLL_INTERVAL_MS,
+    callTimeoutMs: config.TRITON_CONTROL_TIMEOUT_MS,
+    servedModels: config.SERVED_MODELS,
+    logger: logger.child({ component: 'readiness' }),
+  });
+  const gate = new DrainGate();
+  const dispatcher = new DirectDispatcher(backend);
+  monitor.onChange(() => metrics.ready.set(monitor.snapshot.serverReady === true && backend.linkState() !== 'open' ? 1 : 0));
+
+  const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics });
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  monitor.start();
+  logger.info({ port, backend: backend.description, servedModels: config.SERVED_MODELS ?? 'all in the repository index' }, 'gateway listening');
+
+  let stopping: Promise<{ drained: boolean }> | undefined;
+  const shutdown = (reason: string): Promise<{ drained: boolean }> => {
+    stopping ??= (async () => {
+      logger.info({ reason, inFlight: gate.inFlight, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness false, draining');
+      const drained = gate.drain().then(() => true);
+      // Stop accepting connections; idle keep-alive connections are closed by Node at once.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<boolean>((resolve) => {
+        graceTimer = setTimeout(() => resolve(false), config.SHUTDOWN_GRACE_MS);
+      });
+      const finished = await Promise.race([drained, grace]);
+      clearTimeout(graceTimer);
+      if (!finished) logger.warn({ inFlight: gate.inFlight }, 'grace period over; closing remaining connections');
+      await dispatcher.close();
+      server.closeAllConnections();
+      await closed;
+      monitor.stop();
+      await backend.close();
+      logger.info({ drained: finished }, 'gateway stopped');
+      return { drained: finished };
+    })();
+    return stopping;
+  };
+
+  return { server, port, backend, monitor, metrics, shutdown };
+}

@@ -1,0 +1,64 @@
+// The express application: request context first, then every route of the public contract, then one
+// answer for unknown paths (404) and wrong methods (405), then the one error handler.
+import express from 'express';
+import type { Request, Response } from 'express';
+import { GatewayError } from '../errors.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
+import { errorMiddleware, sendError } from './error-response.ts';
+import { registerHealthRoutes } from './health-routes.ts';
+import { registerInferRoute } from './infer-route.ts';
+import { registerModelRoutes } from './model-routes.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { locals, requestContext } from './request-context.ts';
+import type { HttpServices } from './services.ts';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+/** Every path the gateway serves and its methods, to tell 405 (with Allow) from 404. */
+const KNOWN_PATHS: readonly { readonly pattern: RegExp; readonly allow: string }[] = [
+  { pattern: /^\/(health|ready|metrics|openapi\.json)$/, allow: 'GET, HEAD' },
+  { pattern: /^\/v2(\/health\/(live|ready))?$/, allow: 'GET, HEAD' },
+  { pattern: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config))?$/, allow: 'GET, HEAD' },
+  { pattern: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, allow: 'POST' },
+  { pattern: /^\/v2\/repository\/(index|models\/[^/]+\/(load|unload))$/, allow: 'POST' },
+];
+
+export function createApp(services: HttpServices): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+
+  const openApi = buildOpenApiDocument(GATEWAY_VERSION);
+  const router = express.Router({ caseSensitive: true, strict: true });
+  app.use(requestContext(services.logger, services.metrics, services.gate));
+
+  registerHealthRoutes(router, services);
+  registerModelRoutes(router, services);
+  registerInferRoute(router, services);
+  registerAdminRoutes(router, services);
+  router.get('/metrics', async (_req: Request, res: Response) => {
+    locals(res).route = 'metrics';
+    res.set('Content-Type', services.metrics.registry.contentType);
+    res.send(await services.metrics.registry.metrics());
+  });
+  router.get('/openapi.json', (_req: Request, res: Response) => {
+    locals(res).route = 'openapi';
+    res.json(openApi);
+  });
+  app.use(router);
+
+  app.use((req: Request, res: Response) => {
+    const known = KNOWN_PATHS.find(({ pattern }) => pattern.test(req.path));
+    if (known !== undefined) {
+      locals(res).route = 'method_not_allowed';
+      res.set('Allow', known.allow);
+      sendError(res, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`));
+      return;
+    }
+    locals(res).route = 'not_found';
+    sendError(res, new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
+  });
+  app.use(errorMiddleware(services.logger));
+  return app;
+}

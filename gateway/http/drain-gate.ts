@@ -1,0 +1,41 @@
+// Counts the requests the gateway is working on, and once draining starts, refuses new ones and tells
+// shutdown when the last one has been answered.
+
+export class DrainGate {
+  #inFlight = 0;
+  #draining = false;
+  #waiters: (() => void)[] = [];
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** False once draining has begun: the caller must refuse the request. */
+  tryEnter(): boolean {
+    if (this.#draining) return false;
+    this.#inFlight++;
+    return true;
+  }
+
+  leave(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#draining) this.#release();
+  }
+
+  /** Starts draining (idempotent) and resolves when nothing is in flight. */
+  drain(): Promise<void> {
+    this.#draining = true;
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #release(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

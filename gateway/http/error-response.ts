@@ -1,0 +1,56 @@
+// Every failed answer goes through here: one JSON form {"error", "code"}, the status from the error
+// catalogue, Retry-After where it helps, and never a stack trace.
+import type { NextFunction, Request, Response } from 'express';
+import { GatewayError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** Express and body-parser errors carry a `type` and a `status`; map the ones a client can cause. */
+function fromFrameworkError(error: unknown): GatewayError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
+  switch (type) {
+    case 'entity.too.large':
+      return new GatewayError('PAYLOAD_TOO_LARGE', `body: larger than the limit of ${String(limit)} bytes (BODY_LIMIT_BYTES)`);
+    case 'request.aborted':
+      return new GatewayError('REQUEST_CANCELLED', 'client aborted the request body');
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new GatewayError('INVALID_REQUEST', 'body: its length does not match Content-Length');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'body: unsupported content encoding or charset');
+    default:
+      return undefined;
+  }
+}
+
+export function toGatewayError(error: unknown): GatewayError | undefined {
+  if (error instanceof GatewayError) return error;
+  return fromFrameworkError(error);
+}
+
+export function sendError(res: Response, error: GatewayError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+  res.status(error.status).json({ error: error.message, code: error.code });
+}
+
+export function errorMiddleware(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const known = toGatewayError(error);
+    if (known !== undefined) {
+      sendError(res, known);
+      return;
+    }
+    // A bug of ours: log it with its stack, answer without it.
+    (res.locals['log'] as Logger | undefined ?? logger).error({ err: error, path: req.path }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).json({ error: 'internal error in the gateway; see its log for the request id', code: 'INTERNAL' });
+  };
+}

@@ -1,0 +1,72 @@
+// POST /v2/models/{m}[/versions/{v}]/infer: read, validate against the model, dispatch, answer.
+import express from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
+import { GatewayError } from '../errors.ts';
+import { validateInferRequest } from '../models/input-validator.ts';
+import { parseInferBody } from './infer-body.ts';
+import { binaryOutputSelector, sendInferResult } from './infer-response.ts';
+import { MODEL_PATH } from './model-routes.ts';
+import { modelTarget } from './model-target.ts';
+import { locals } from './request-context.ts';
+import type { HttpServices } from './services.ts';
+
+/**
+ * JSON, or the binary extension. Triton itself ignores Content-Type, and clients built on libcurl or
+ * curl's `-d` send form-urlencoded and fetch() sends text/plain for what is really the protocol's JSON,
+ * so those are read as the protocol's body too; anything else (XML, multipart, images...) is a 415.
+ */
+const ACCEPTED_CONTENT_TYPES = new Set([
+  'application/json',
+  'application/octet-stream',
+  'application/x-www-form-urlencoded',
+  'text/plain',
+]);
+
+function requireSupportedContentType(req: Request, _res: Response, next: NextFunction): void {
+  const header = req.get('content-type');
+  if (header !== undefined) {
+    const type = (header.split(';')[0] ?? '').trim().toLowerCase();
+    if (!ACCEPTED_CONTENT_TYPES.has(type)) {
+      next(
+        new GatewayError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `header Content-Type: "${header}" is not supported; send application/json (or application/octet-stream with Inference-Header-Content-Length)`,
+        ),
+      );
+      return;
+    }
+  }
+  next();
+}
+
+export function registerInferRoute(router: Router, services: HttpServices): void {
+  const { config, catalog, dispatcher } = services;
+  const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
+  const readBody = express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES });
+
+  router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, readBody, async (req: Request, res: Response) => {
+    const deadline = Date.now() + config.REQUEST_TIMEOUT_MS;
+    const context = locals(res);
+    const target = modelTarget(req);
+    context.route = 'infer';
+    context.model = target.model;
+
+    const parsed = parseInferBody(req, config.MAX_JSON_DEPTH);
+    const signature = await catalog.signature(target.model, target.version);
+    const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
+
+    // Nobody reads an answer to a client that left: cancel the work on its behalf.
+    const abandoned = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.abort();
+    });
+    const result = await dispatcher.dispatch(validated.request, {
+      deadline,
+      signal: abandoned.signal,
+      batchSize: validated.batchSize,
+      maxBatchSize: signature.maxBatchSize,
+      logger: context.log,
+    });
+    sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body));
+  });
+}

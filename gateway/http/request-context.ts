@@ -1,0 +1,66 @@
+// Per-request plumbing that every route shares: the request id (kept from X-Request-Id or made here,
+// and returned), a child logger carrying it, the drain gate, and the request metrics and log line at
+// the end.
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { GatewayError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { DrainGate } from './drain-gate.ts';
+import { sendError } from './error-response.ts';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const NS_PER_SECOND = 1e9;
+
+export interface RequestLocals {
+  log: Logger;
+  requestId: string;
+  /** Stable route name for metrics (never the raw path, which would explode label cardinality). */
+  route: string;
+  model: string;
+}
+
+export function locals(res: Response): RequestLocals {
+  return res.locals as RequestLocals;
+}
+
+/** Routes that stay open while draining, so probes and scrapes keep working until the process exits. */
+const ALWAYS_OPEN = new Set(['/health', '/ready', '/metrics', '/v2/health/live', '/v2/health/ready']);
+
+export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: DrainGate) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const header = req.get('x-request-id');
+    const requestId = header !== undefined && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
+    res.set('X-Request-Id', requestId);
+    const context = locals(res);
+    context.requestId = requestId;
+    context.log = logger.child({ reqId: requestId });
+    context.route = 'unknown';
+    context.model = '';
+
+    const gated = !ALWAYS_OPEN.has(req.path);
+    if (gated && !gate.tryEnter()) {
+      res.set('Connection', 'close');
+      sendError(res, new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica'));
+      return;
+    }
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      if (gated) gate.leave();
+      const seconds = Number(process.hrtime.bigint() - started) / NS_PER_SECOND;
+      const status = res.writableFinished ? res.statusCode : 499;
+      metrics.httpRequests.inc({ route: context.route, method: req.method, status: String(status), model: context.model });
+      metrics.httpDuration.observe({ route: context.route, method: req.method, model: context.model }, seconds);
+      const level = status >= 500 ? 'warn' : 'debug';
+      if (context.log.isLevelEnabled(level)) {
+        context.log[level]({ method: req.method, path: req.path, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request done');
+      }
+    };
+    res.on('finish', finish);
+    res.on('close', finish);
+    next();
+  };
+}

@@ -1,0 +1,20 @@
+// What the HTTP layer is given to work with; main.ts (or a test) builds it.
+import type { Backend } from '../backends/backend.ts';
+import type { InferDispatcher } from '../batching/infer-dispatcher.ts';
+import type { GatewayConfig } from '../config.ts';
+import type { ModelCatalog } from '../models/model-catalog.ts';
+import type { ReadinessMonitor } from '../models/readiness-monitor.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { DrainGate } from './drain-gate.ts';
+
+export interface HttpServices {
+  readonly config: GatewayConfig;
+  readonly backend: Backend;
+  readonly catalog: ModelCatalog;
+  readonly monitor: ReadinessMonitor;
+  readonly dispatcher: InferDispatcher;
+  readonly gate: DrainGate;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}

@@ -1,0 +1,43 @@
+// Process entry point: configuration from the environment, the gateway, and signal handling.
+// Exit codes: 0 after a clean shutdown, 1 for invalid configuration or a failed start.
+import { loadConfig } from './config.ts';
+import { startGateway } from './gateway.ts';
+import { createLogger } from './observability/logger.ts';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+
+async function main(): Promise<void> {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`triton-gateway: ${loaded.message}\n`);
+    process.exit(EXIT_FAILURE);
+  }
+  const config = loaded.config;
+  const logger = createLogger(config.LOG_LEVEL);
+  logger.info({ backend: 'triton', tritonGrpcUrl: config.TRITON_GRPC_URL, port: config.PORT }, 'triton-gateway starting');
+  const gateway = await startGateway(config, { logger });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal while draining; still waiting for the grace period');
+      return;
+    }
+    void gateway.shutdown(signal).then(
+      () => process.exit(EXIT_OK),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`triton-gateway: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(EXIT_FAILURE);
+});

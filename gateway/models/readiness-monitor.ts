@@ -1,0 +1,147 @@
+// Polls the backend in the background (ServerReady, the repository index, ModelReady for every served
+// model) so that readiness probes are answered from memory and never wait on Triton. It also tells the
+// model catalog when a model's versions change, so cached metadata never outlives a version swap.
+import type { Backend, RepositoryEntry } from '../backends/backend.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ModelCatalog } from './model-catalog.ts';
+
+export interface ReadinessMonitorOptions {
+  readonly backend: Backend;
+  readonly catalog: ModelCatalog;
+  readonly intervalMs: number;
+  readonly callTimeoutMs: number;
+  /** Models that must be ready; undefined = every model in the backend's repository index. */
+  readonly servedModels: readonly string[] | undefined;
+  readonly logger: Logger;
+}
+
+export interface BackendReadiness {
+  /** undefined until the first poll has finished. */
+  readonly serverReady: boolean | undefined;
+  /** Why the server check failed (not ready, or the error reaching it). */
+  readonly serverProblem: string | undefined;
+  readonly models: ReadonlyMap<string, boolean>;
+  readonly checkedAt: number | undefined;
+}
+
+const UNLOADED_REASON = 'unloaded';
+
+export class ReadinessMonitor {
+  readonly #options: ReadinessMonitorOptions;
+  #snapshot: BackendReadiness = { serverReady: undefined, serverProblem: 'first check pending', models: new Map(), checkedAt: undefined };
+  #versionFingerprints = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  readonly #listeners = new Set<(snapshot: BackendReadiness) => void>();
+
+  constructor(options: ReadinessMonitorOptions) {
+    this.#options = options;
+  }
+
+  get snapshot(): BackendReadiness {
+    return this.#snapshot;
+  }
+
+  /** Called after every poll; used for the readiness gauge. */
+  onChange(listener: (snapshot: BackendReadiness) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  /** Polls at once, then every interval (a new poll is armed only after the previous one ended). */
+  start(): void {
+    if (this.#stopped || this.#running !== undefined || this.#timer !== undefined) return;
+    this.#schedule(0);
+  }
+
+  /** Runs one poll now (tests and start-up use it); concurrent callers share it. */
+  pollNow(): Promise<void> {
+    this.#running ??= this.#poll().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Safe to call twice. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.pollNow().finally(() => this.#schedule(this.#options.intervalMs));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    const { backend, callTimeoutMs, logger } = this.#options;
+    const options = { deadline: Date.now() + callTimeoutMs };
+    let next: BackendReadiness;
+    try {
+      const serverReady = await backend.serverReady(options);
+      const index = await backend.repositoryIndex(false, options);
+      this.#noteVersionChanges(index);
+      const served = this.#options.servedModels ?? servedFromIndex(index);
+      const checks = await Promise.all(
+        served.map(async (model) => [model, await backend.modelReady(model, '', options).catch(() => false)] as const),
+      );
+      next = {
+        serverReady,
+        serverProblem: serverReady ? undefined : 'triton reports not ready',
+        models: new Map(checks),
+        checkedAt: Date.now(),
+      };
+    } catch (error) {
+      next = {
+        serverReady: false,
+        serverProblem: `triton unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        models: this.#snapshot.models,
+        checkedAt: Date.now(),
+      };
+    }
+    if (next.serverReady !== this.#snapshot.serverReady) {
+      logger.info({ serverReady: next.serverReady, problem: next.serverProblem }, 'backend readiness changed');
+    }
+    this.#snapshot = next;
+    for (const listener of this.#listeners) listener(next);
+  }
+
+  #noteVersionChanges(index: readonly RepositoryEntry[]): void {
+    const fingerprints = new Map<string, string>();
+    for (const entry of index) {
+      const previous = fingerprints.get(entry.name) ?? '';
+      fingerprints.set(entry.name, `${previous}${entry.version ?? ''}:${entry.state ?? ''};`);
+    }
+    for (const [model, fingerprint] of fingerprints) {
+      const before = this.#versionFingerprints.get(model);
+      if (before !== undefined && before !== fingerprint) {
+        this.#options.logger.info({ model, versions: fingerprint }, 'model versions changed; metadata cache refreshed');
+        this.#options.catalog.invalidate(model);
+      }
+    }
+    for (const model of this.#versionFingerprints.keys()) {
+      if (!fingerprints.has(model)) this.#options.catalog.invalidate(model);
+    }
+    this.#versionFingerprints = fingerprints;
+  }
+}
+
+/**
+ * Every model in the index counts as served, except one an operator unloaded on purpose (explicit model
+ * control) or one never loaded at all: requiring those would keep the gateway unready forever.
+ */
+function servedFromIndex(index: readonly RepositoryEntry[]): string[] {
+  const served = new Set<string>();
+  for (const entry of index) {
+    const state = entry.state ?? '';
+    if (state === '') continue;
+    if (state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON) continue;
+    served.add(entry.name);
+  }
+  return [...served].sort();
+}

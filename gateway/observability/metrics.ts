@@ -1,0 +1,76 @@
+// Every metric of the gateway, on one registry of its own (never prom-client's global one, so two
+// gateways in one test process do not collide).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The breaker state as a number, so a dashboard can graph it. */
+export const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'method' | 'status' | 'model'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'model'>;
+  readonly tritonCalls: Counter<'rpc' | 'code'>;
+  readonly tritonDuration: Histogram<'rpc'>;
+  readonly breakerState: Gauge;
+  readonly breakerTransitions: Counter<'to'>;
+  readonly breakerRejections: Counter;
+  readonly ready: Gauge;
+}
+
+export function createMetrics(options: { readonly collectProcessMetrics?: boolean } = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests answered, by route, method, status and model.',
+      labelNames: ['route', 'method', 'status', 'model'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'Time from request arrival to the last byte of the answer.',
+      labelNames: ['route', 'method', 'model'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    tritonCalls: new Counter({
+      name: 'gateway_triton_calls_total',
+      help: 'gRPC calls to Triton by RPC and resulting gRPC status name.',
+      labelNames: ['rpc', 'code'],
+      registers,
+    }),
+    tritonDuration: new Histogram({
+      name: 'gateway_triton_call_duration_seconds',
+      help: 'Duration of gRPC calls to Triton.',
+      labelNames: ['rpc'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'gateway_breaker_state',
+      help: 'Circuit breaker to Triton: 0 closed, 1 half-open, 2 open.',
+      registers,
+    }),
+    breakerTransitions: new Counter({
+      name: 'gateway_breaker_transitions_total',
+      help: 'Circuit breaker state changes, by the state entered.',
+      labelNames: ['to'],
+      registers,
+    }),
+    breakerRejections: new Counter({
+      name: 'gateway_breaker_rejections_total',
+      help: 'Calls refused at once because the breaker was open.',
+      registers,
+    }),
+    ready: new Gauge({
+      name: 'gateway_ready',
+      help: '1 when the gateway reports ready, else 0.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_TYPE_NAMES,
+  DATATYPES,
+  configNameOf,
+  datatypeFromConfig,
+  datatypeFromConfigValue,
+  elementSize,
+  isDatatype,
+  isFixedSize,
+} from '../../../gateway/tensors/datatype.ts';
+import type { Datatype } from '../../../gateway/tensors/datatype.ts';
+
+describe('datatype', () => {
+  it('lists the 14 protocol datatypes', () => {
+    expect(DATATYPES).toHaveLength(14);
+    expect(new Set(DATATYPES).size).toBe(14);
+  });
+
+  it.each(DATATYPES)('isDatatype(%s) is true', (dt) => {
+    expect(isDatatype(dt)).toBe(true);
+  });
+
+  it.each(['fp32', 'FLOAT', 'STRING', 'TYPE_FP32', '', 'toString', '__proto__'])('isDatatype(%j) is false', (s) => {
+    expect(isDatatype(s)).toBe(false);
+  });
+
+  it.each<[Datatype, number | undefined]>([
+    ['BOOL', 1],
+    ['UINT8', 1],
+    ['INT8', 1],
+    ['UINT16', 2],
+    ['INT16', 2],
+    ['FP16', 2],
+    ['BF16', 2],
+    ['UINT32', 4],
+    ['INT32', 4],
+    ['FP32', 4],
+    ['UINT64', 8],
+    ['INT64', 8],
+    ['FP64', 8],
+    ['BYTES', undefined],
+  ])('elementSize(%s) = %s', (dt, size) => {
+    expect(elementSize(dt)).toBe(size);
+    expect(isFixedSize(dt)).toBe(size !== undefined);
+  });
+
+  it.each<[string, Datatype]>([
+    ['TYPE_BOOL', 'BOOL'],
+    ['TYPE_UINT8', 'UINT8'],
+    ['TYPE_UINT16', 'UINT16'],
+    ['TYPE_UINT32', 'UINT32'],
+    ['TYPE_UINT64', 'UINT64'],
+    ['TYPE_INT8', 'INT8'],
+    ['TYPE_INT16', 'INT16'],
+    ['TYPE_INT32', 'INT32'],
+    ['TYPE_INT64', 'INT64'],
+    ['TYPE_FP16', 'FP16'],
+    ['TYPE_FP32', 'FP32'],
+    ['TYPE_FP64', 'FP64'],
+    ['TYPE_STRING', 'BYTES'],
+    ['TYPE_BF16', 'BF16'],
+  ])('config name %s <-> %s', (name, dt) => {
+    expect(datatypeFromConfig(name)).toBe(dt);
+    expect(configNameOf(dt)).toBe(name);
+  });
+
+  it.each(['TYPE_INVALID', 'TYPE_BYTES', 'FP32', 'type_fp32', ''])('datatypeFromConfig(%j) is undefined', (name) => {
+    expect(datatypeFromConfig(name)).toBeUndefined();
+  });
+
+  it('maps the enum numbers of model_config.proto (TYPE_BOOL = 1 ... TYPE_BF16 = 14)', () => {
+    expect(datatypeFromConfigValue(1)).toBe('BOOL');
+    expect(datatypeFromConfigValue(9)).toBe('INT64');
+    expect(datatypeFromConfigValue(11)).toBe('FP32');
+    expect(datatypeFromConfigValue(13)).toBe('BYTES');
+    expect(datatypeFromConfigValue(14)).toBe('BF16');
+    for (const value of [0, 15, -1, 1.5, Number.NaN]) expect(datatypeFromConfigValue(value)).toBeUndefined();
+    expect(CONFIG_TYPE_NAMES.map((_, i) => datatypeFromConfigValue(i + 1)).sort()).toEqual([...DATATYPES].sort());
+  });
+});
