@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './backends/backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
@@ -15,6 +16,9 @@ import { ReadinessMonitor } from './models/readiness-monitor.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
+
+/** After the grace period, how long cancelled requests get to write their 503 before sockets close. */
+const FINAL_ANSWER_WAIT_MS = 1000;
 
 /** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -79,17 +83,22 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const shutdown = (reason: string): Promise<{ drained: boolean }> => {
     stopping ??= (async () => {
       logger.info({ reason, inFlight: gate.inFlight, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness false, draining');
+      // Keep listening while draining: probes read 503 "draining" and late requests get an honest 503
+      // with Connection: close instead of a refused connection.
       const drained = gate.drain().then(() => true);
-      // Stop accepting connections; idle keep-alive connections are closed by Node at once.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       let graceTimer: NodeJS.Timeout | undefined;
       const grace = new Promise<boolean>((resolve) => {
         graceTimer = setTimeout(() => resolve(false), config.SHUTDOWN_GRACE_MS);
       });
       const finished = await Promise.race([drained, grace]);
       clearTimeout(graceTimer);
-      if (!finished) logger.warn({ inFlight: gate.inFlight }, 'grace period over; closing remaining connections');
+      if (!finished) {
+        logger.warn({ inFlight: gate.inFlight }, 'grace period over; answering what is left with 503');
+        gate.expire();
+        await Promise.race([gate.drain(), delay(FINAL_ANSWER_WAIT_MS)]);
+      }
       await dispatcher.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       monitor.stop();

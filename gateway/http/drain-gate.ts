@@ -2,6 +2,7 @@
 // shutdown when the last one has been answered.
 
 export class DrainGate {
+  readonly #expired = new AbortController();
   #inFlight = 0;
   #draining = false;
   #waiters: (() => void)[] = [];
@@ -12,6 +13,16 @@ export class DrainGate {
 
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** Aborted when the grace period is over: work still running is cut short and answered 503. */
+  get expired(): AbortSignal {
+    return this.#expired.signal;
+  }
+
+  /** Ends the grace period (idempotent). */
+  expire(): void {
+    this.#expired.abort();
   }
 
   /** False once draining has begun: the caller must refuse the request. */

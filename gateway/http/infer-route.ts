@@ -40,7 +40,7 @@ function requireSupportedContentType(req: Request, _res: Response, next: NextFun
 }
 
 export function registerInferRoute(router: Router, services: HttpServices): void {
-  const { config, catalog, dispatcher } = services;
+  const { config, catalog, dispatcher, gate } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
   const readBody = express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES });
 
@@ -60,13 +60,20 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     res.on('close', () => {
       if (!res.writableFinished) abandoned.abort();
     });
-    const result = await dispatcher.dispatch(validated.request, {
-      deadline,
-      signal: abandoned.signal,
-      batchSize: validated.batchSize,
-      maxBatchSize: signature.maxBatchSize,
-      logger: context.log,
-    });
+    const result = await dispatcher
+      .dispatch(validated.request, {
+        deadline,
+        signal: AbortSignal.any([abandoned.signal, gate.expired]),
+        batchSize: validated.batchSize,
+        maxBatchSize: signature.maxBatchSize,
+        logger: context.log,
+      })
+      .catch((error: unknown) => {
+        if (gate.expired.aborted) {
+          throw new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause: error });
+        }
+        throw error;
+      });
     sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body));
   });
 }

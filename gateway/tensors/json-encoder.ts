@@ -11,14 +11,15 @@ import { elementSize } from './datatype.ts';
 import type { Datatype, FixedSizeDatatype } from './datatype.ts';
 import { describeValue } from './describe-value.ts';
 import { BF16_MAX, FP16_MAX, isBf16Infinity, isFp16Infinity, numberToBf16Bits, numberToFp16Bits } from './half-float.ts';
-import { flattenJsonData } from './json-flatten.ts';
+import { checkJsonElementCount, flattenJsonData, forEachRun } from './json-flatten.ts';
 import { elementError } from './tensor-data-error.ts';
 import type { TensorDataError, TensorDataErrorReason } from './tensor-data-error.ts';
 
 /**
  * Encodes `data` (flat or nested arrays, row-major; a bare scalar counts as one element) into raw
- * bytes. Fails when the element count differs from `expectedCount`, nesting exceeds `maxDepth`
- * (`[1, 2]` is depth 1), or an element does not fit the datatype:
+ * bytes. Fails when nesting exceeds `maxDepth` (`[1, 2]` is depth 1), when the element count
+ * differs from `expectedCount` (both checked before any element), or on the first element (in
+ * row-major order) that does not fit the datatype:
  * - BOOL: true or false only.
  * - integers: integral numbers within the datatype's range; INT64/UINT64 also within +-(2^53-1),
  *   beyond which JSON numbers are not exact (send those as binary data).
@@ -33,22 +34,39 @@ export function encodeJsonData(
   expectedCount: number,
   maxDepth: number,
 ): Result<Uint8Array, TensorDataError> {
-  const leaves = flattenJsonData(data, expectedCount, maxDepth);
-  if (!leaves.ok) return leaves;
-  if (datatype === 'BYTES') return encodeBytesElements(leaves.value);
-  return encodeFixedSize(datatype, leaves.value);
+  if (datatype === 'BYTES') {
+    const leaves = flattenJsonData(data, expectedCount, maxDepth);
+    return leaves.ok ? encodeBytesElements(leaves.value) : leaves;
+  }
+  // Count (and depth) first: the output is sized from expectedCount, which must not be trusted
+  // before the data is known to hold that many elements.
+  const checked = checkJsonElementCount(data, expectedCount, maxDepth);
+  if (!checked.ok) return checked;
+  return encodeFixedSize(datatype, data, expectedCount);
 }
 
-function encodeFixedSize(datatype: FixedSizeDatatype, leaves: readonly unknown[]): Result<Uint8Array, TensorDataError> {
+/** Writes the leaves straight into the output, run by run: no intermediate flat array. */
+function encodeFixedSize(datatype: FixedSizeDatatype, data: unknown, count: number): Result<Uint8Array, TensorDataError> {
   const write = WRITERS[datatype];
-  const count = leaves.length;
   const out = new Uint8Array(count * elementSize(datatype));
   const view = new DataView(out.buffer);
-  for (let i = 0; i < count; i++) {
-    const problem = write(view, i, leaves[i]);
-    if (problem !== undefined) return err(elementError(problem.reason, i, problem.detail));
+  if (!Array.isArray(data)) {
+    const problem = write(view, 0, data);
+    return problem === undefined ? ok(out) : err(elementError(problem.reason, 0, problem.detail));
   }
-  return ok(out);
+  let index = 0;
+  let failure: TensorDataError | undefined;
+  forEachRun(data, (run, start, end) => {
+    for (let i = start; i < end; i++, index++) {
+      const problem = write(view, index, run[i]);
+      if (problem !== undefined) {
+        failure = elementError(problem.reason, index, problem.detail);
+        return true;
+      }
+    }
+    return false;
+  });
+  return failure === undefined ? ok(out) : err(failure);
 }
 
 /** Why one element was refused; built only on failure. */

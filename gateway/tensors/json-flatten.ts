@@ -1,7 +1,10 @@
 /**
- * Flattens a request's `data` (flat or nested arrays, row-major) into its leaf elements, checking
- * the nesting depth and the total element count. Lenient on nesting (it need not follow the shape,
- * as with Triton), strict on the count.
+ * Walks a request's `data` (flat or nested arrays, row-major): counts its leaf elements within a
+ * nesting limit, and lists them. Lenient on nesting (it need not follow the shape, as with
+ * Triton), strict on the count.
+ *
+ * Depth counts arrays: `[1, 2]` has depth 1, `[[1], [2]]` depth 2, and a bare scalar (accepted as
+ * one element) depth 0. The walks are iterative, so deep input cannot overflow the stack.
  */
 
 import { err, ok } from '../result.ts';
@@ -9,23 +12,99 @@ import type { Result } from '../result.ts';
 import { tensorDataError } from './tensor-data-error.ts';
 import type { TensorDataError } from './tensor-data-error.ts';
 
+/** Number of leaf elements in `data`; fails as soon as nesting goes beyond `maxDepth`. */
+export function countJsonElements(data: unknown, maxDepth: number): Result<number, TensorDataError> {
+  if (!Array.isArray(data)) return ok(1);
+  if (maxDepth < 1) return err(depthError(maxDepth));
+  const parents: (readonly unknown[])[] = [];
+  const parentPositions: number[] = [];
+  let current: readonly unknown[] = data;
+  let position = 0;
+  let count = 0;
+  for (;;) {
+    while (position < current.length && !Array.isArray(current[position])) position++, count++;
+    const child = current[position];
+    if (Array.isArray(child)) {
+      if (parents.length + 1 >= maxDepth) return err(depthError(maxDepth));
+      parents.push(current);
+      parentPositions.push(position + 1);
+      current = child;
+      position = 0;
+      continue;
+    }
+    const parent = parents.pop();
+    const parentPosition = parentPositions.pop();
+    if (parent === undefined || parentPosition === undefined) return ok(count);
+    current = parent;
+    position = parentPosition;
+  }
+}
+
+/** Checks that `data` holds exactly `expectedCount` elements within `maxDepth`. */
+export function checkJsonElementCount(
+  data: unknown,
+  expectedCount: number,
+  maxDepth: number,
+): Result<void, TensorDataError> {
+  const counted = countJsonElements(data, maxDepth);
+  if (!counted.ok) return counted;
+  if (counted.value !== expectedCount) {
+    return err(tensorDataError('count', `expected ${expectedCount} elements, got ${counted.value}`));
+  }
+  return ok(undefined);
+}
+
 /**
- * The leaves of `data` in order. A flat array of the right length that holds no arrays is returned
- * as is (no copy); nested data is walked iteratively, so deep input cannot overflow the stack.
- * Depth counts arrays: `[1, 2]` has depth 1, `[[1], [2]]` depth 2, and a bare scalar (accepted as
- * one element) depth 0. Too deep fails as soon as it is seen; a count mismatch reports the full count.
+ * The leaves of `data` in row-major order, after checkJsonElementCount. A flat array is returned
+ * as is (no copy).
  */
 export function flattenJsonData(
   data: unknown,
   expectedCount: number,
   maxDepth: number,
 ): Result<readonly unknown[], TensorDataError> {
-  if (!Array.isArray(data)) {
-    return expectedCount === 1 ? ok([data]) : err(countError(expectedCount, 1));
-  }
-  if (maxDepth < 1) return err(depthError(maxDepth));
+  const checked = checkJsonElementCount(data, expectedCount, maxDepth);
+  if (!checked.ok) return checked;
+  if (!Array.isArray(data)) return ok([data]);
   if (data.length === expectedCount && !containsArray(data)) return ok(data);
-  return flattenNested(data, expectedCount, maxDepth);
+  const leaves: unknown[] = [];
+  forEachRun(data, (run, start, end) => {
+    for (let i = start; i < end; i++) leaves.push(run[i]);
+  });
+  return ok(leaves);
+}
+
+/**
+ * Calls `visit` for each maximal run of consecutive non-array elements, in row-major order:
+ * `run[start..end)` are leaves. Depth is not checked: count first.
+ * Stops when `visit` returns true.
+ */
+export function forEachRun(
+  root: readonly unknown[],
+  visit: (run: readonly unknown[], start: number, end: number) => boolean | void,
+): void {
+  const parents: (readonly unknown[])[] = [];
+  const parentPositions: number[] = [];
+  let current = root;
+  let position = 0;
+  for (;;) {
+    const start = position;
+    while (position < current.length && !Array.isArray(current[position])) position++;
+    if (position > start && visit(current, start, position) === true) return;
+    const child = current[position];
+    if (Array.isArray(child)) {
+      parents.push(current);
+      parentPositions.push(position + 1);
+      current = child;
+      position = 0;
+      continue;
+    }
+    const parent = parents.pop();
+    const parentPosition = parentPositions.pop();
+    if (parent === undefined || parentPosition === undefined) return;
+    current = parent;
+    position = parentPosition;
+  }
 }
 
 function containsArray(items: readonly unknown[]): boolean {
@@ -33,50 +112,6 @@ function containsArray(items: readonly unknown[]): boolean {
     if (Array.isArray(items[i])) return true;
   }
   return false;
-}
-
-function flattenNested(
-  root: readonly unknown[],
-  expectedCount: number,
-  maxDepth: number,
-): Result<readonly unknown[], TensorDataError> {
-  const leaves: unknown[] = [];
-  let count = 0;
-  const parents: (readonly unknown[])[] = [];
-  const parentPositions: number[] = [];
-  let current = root;
-  let position = 0;
-  let depth = 1;
-  for (;;) {
-    if (position < current.length) {
-      const item: unknown = current[position++];
-      if (Array.isArray(item)) {
-        if (depth >= maxDepth) return err(depthError(maxDepth));
-        parents.push(current);
-        parentPositions.push(position);
-        current = item;
-        position = 0;
-        depth++;
-      } else {
-        // Past the expected count only counting goes on, to report how many there were.
-        if (count < expectedCount) leaves.push(item);
-        count++;
-      }
-      continue;
-    }
-    const parent = parents.pop();
-    const parentPosition = parentPositions.pop();
-    if (parent === undefined || parentPosition === undefined) break;
-    current = parent;
-    position = parentPosition;
-    depth--;
-  }
-  if (count !== expectedCount) return err(countError(expectedCount, count));
-  return ok(leaves);
-}
-
-function countError(expected: number, actual: number): TensorDataError {
-  return tensorDataError('count', `expected ${expected} elements, got ${actual}`);
 }
 
 function depthError(maxDepth: number): TensorDataError {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTriton } from '../support/fake-triton.ts';
 import { startTestGateway } from '../support/gateway-harness.ts';
+import { inferBodyOf } from '../support/responses.ts';
 import type { TestGateway } from '../support/gateway-harness.ts';
 
 let triton: FakeTriton;
@@ -30,7 +31,7 @@ describe('infer through the gateway', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toMatch(/.+/);
-    const body = await response.json();
+    const body = await inferBodyOf(response);
     expect(body).toEqual({
       model_name: 'fake_digits',
       model_version: '2',
@@ -47,9 +48,9 @@ describe('infer through the gateway', () => {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }], outputs: [{ name: 'label' }] }),
     });
-    const body = await response.json();
+    const body = await inferBodyOf(response);
     expect(body.model_version).toBe('1');
-    expect(body.outputs.map((o: { name: string }) => o.name)).toEqual(['label']);
+    expect(body.outputs.map((o) => o.name)).toEqual(['label']);
   });
 
   it('takes binary inputs and returns binary outputs (binary tensor data extension)', async () => {
@@ -81,7 +82,7 @@ describe('infer through the gateway', () => {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [2, 1], data: ['héllo', ''] }] }),
     });
-    const body = await response.json();
+    const body = await inferBodyOf(response);
     expect(body.outputs).toEqual([{ name: 'upper', datatype: 'BYTES', shape: [2], data: ['HÉLLO', ''] }]);
   });
 
