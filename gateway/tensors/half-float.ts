@@ -67,6 +67,14 @@ function exponentOf(normalDouble: number): number {
   return ((scratch.getUint16(0) >>> 4) & 0x7ff) - 1023;
 }
 
+// Exact powers of two 2^-160 .. 2^160, so the hot paths avoid Math.pow.
+const POW2_OFFSET = 160;
+const POW2 = Float64Array.from({ length: 2 * POW2_OFFSET + 1 }, (_, i) => 2 ** (i - POW2_OFFSET));
+
+function pow2(exponent: number): number {
+  return POW2[exponent + POW2_OFFSET] ?? 2 ** exponent;
+}
+
 /** Rounds a non-negative number below 2^52 to an integer, ties to even. */
 function roundHalfEven(x: number): number {
   const floor = Math.floor(x);
@@ -84,11 +92,11 @@ function encode(value: number, f: SmallFloatFormat): number {
   if (magnitude < f.minNormal) {
     // Subnormal: units of 2^(minExponent - mantissaBits). Scaling by a power of two is exact, and a
     // result that rounds up to 2^mantissaBits is the smallest normal's pattern, as it should be.
-    return sign | roundHalfEven(magnitude * 2 ** (f.mantissaBits - f.minExponent));
+    return sign | roundHalfEven(magnitude * pow2(f.mantissaBits - f.minExponent));
   }
   const exponent = exponentOf(magnitude);
   // Significand scaled to [2^m, 2^(m+1)]; a carry to 2^(m+1) correctly bumps the exponent field.
-  const significand = roundHalfEven(magnitude * 2 ** (f.mantissaBits - exponent));
+  const significand = roundHalfEven(magnitude * pow2(f.mantissaBits - exponent));
   return sign | (((exponent + f.bias) << f.mantissaBits) + significand - (1 << f.mantissaBits));
 }
 
@@ -96,9 +104,9 @@ function decode(bits: number, f: SmallFloatFormat): number {
   const sign = bits & f.signBit ? -1 : 1;
   const exponentField = (bits & f.exponentMask) >>> f.mantissaBits;
   const mantissa = bits & f.mantissaMask;
-  if (exponentField === 0) return sign * mantissa * 2 ** (f.minExponent - f.mantissaBits);
+  if (exponentField === 0) return sign * mantissa * pow2(f.minExponent - f.mantissaBits);
   if (exponentField === f.specialExponentField) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (mantissa + (1 << f.mantissaBits)) * 2 ** (exponentField - f.bias - f.mantissaBits);
+  return sign * (mantissa + (1 << f.mantissaBits)) * pow2(exponentField - f.bias - f.mantissaBits);
 }
 
 /** Nearest FP16 (ties to even) as a 16-bit pattern; beyond +-65504 (from 65520 on) gives infinity. */

@@ -22,7 +22,10 @@ export function countJsonElements(data: unknown, maxDepth: number): Result<numbe
   let position = 0;
   let count = 0;
   for (;;) {
-    while (position < current.length && !Array.isArray(current[position])) position++, count++;
+    while (position < current.length && !Array.isArray(current[position])) {
+      position++;
+      count++;
+    }
     const child = current[position];
     if (Array.isArray(child)) {
       if (parents.length + 1 >= maxDepth) return err(depthError(maxDepth));

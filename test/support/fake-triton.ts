@@ -124,11 +124,11 @@ export class FakeTriton {
         return { ready: !this.notReadyModels.has(model.name) };
       },
       ModelMetadata: (request) => {
-        const model = this.#model(String(request['name']));
+        const model = this.#model(String(request['name']), String(request['version']));
         return { name: model.name, versions: model.versions, platform: 'fake', inputs: model.inputs, outputs: model.outputs };
       },
       ModelConfig: (request) => {
-        const model = this.#model(String(request['name']));
+        const model = this.#model(String(request['name']), String(request['version']));
         return {
           config: {
             name: model.name,
@@ -176,9 +176,12 @@ export class FakeTriton {
     return implementation;
   }
 
-  #model(name: string): FakeModel {
+  #model(name: string, version = ''): FakeModel {
     const model = this.models.get(name);
     if (model === undefined) throw new FakeStatus(GrpcStatus.NOT_FOUND, `Request for unknown model: '${name}' is not found`);
+    if (version !== '' && !model.versions.includes(version)) {
+      throw new FakeStatus(GrpcStatus.NOT_FOUND, `Request for unknown model: '${name}' version ${version} is not found`);
+    }
     return model;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenJsonData } from '../../../gateway/tensors/json-flatten.ts';
+import { countJsonElements, flattenJsonData, forEachRun } from '../../../gateway/tensors/json-flatten.ts';
 
 describe('flattenJsonData', () => {
   it('returns a flat array of the right length as is, without copying', () => {
@@ -15,6 +15,7 @@ describe('flattenJsonData', () => {
     ['empty tensor', [], 0, []],
     ['empty nested tensor', [[], []], 0, []],
     ['a bare scalar is one element', 7, 1, [7]],
+    ['as many top-level items as leaves, one an empty array', [[], [1, 2]], 2, [1, 2]],
   ])('%s', (_, data, count, leaves) => {
     expect(flattenJsonData(data, count, 8)).toEqual({ ok: true, value: leaves });
   });
@@ -54,5 +55,33 @@ describe('flattenJsonData', () => {
     for (let i = 0; i < 100_000; i++) data = [data];
     expect(flattenJsonData(data, 1, 200_000)).toEqual({ ok: true, value: [1] });
     expect(flattenJsonData(data, 1, 64).ok).toBe(false);
+  });
+});
+
+describe('countJsonElements and forEachRun', () => {
+  it.each<[unknown, number]>([
+    [[], 0],
+    [3, 1],
+    [[1, [2, [3, [4]]], 5], 5],
+    [[[[]]], 0],
+  ])('%j has %d elements', (data, count) => {
+    expect(countJsonElements(data, 10)).toEqual({ ok: true, value: count });
+  });
+
+  it('visits maximal runs of leaves in row-major order', () => {
+    const runs: unknown[][] = [];
+    forEachRun([1, 2, [3, [4, 5]], [], 6], (run, start, end) => {
+      runs.push(run.slice(start, end));
+    });
+    expect(runs).toEqual([[1, 2], [3], [4, 5], [6]]);
+  });
+
+  it('stops when the visitor returns true', () => {
+    let visits = 0;
+    forEachRun([[1], [2], [3]], () => {
+      visits++;
+      return visits === 2;
+    });
+    expect(visits).toBe(2);
   });
 });
