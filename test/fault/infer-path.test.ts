@@ -1,30 +1,16 @@
 // The request path end to end against the fault server: JSON and binary inputs and outputs, ids,
 // metadata and config pass-through. (Real model outputs are checked against a real Triton elsewhere.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTriton } from '../support/fake-triton.ts';
-import { startTestGateway } from '../support/gateway-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useFakeTritonGateway } from '../support/fake-triton-gateway.ts';
 import { inferBodyOf } from '../support/responses.ts';
-import type { TestGateway } from '../support/gateway-harness.ts';
 
-let triton: FakeTriton;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  triton = new FakeTriton();
-  await triton.start();
-  gateway = await startTestGateway(triton.address);
-});
-
-afterAll(async () => {
-  await gateway.close();
-  await triton.stop();
-});
+const fixture = useFakeTritonGateway();
 
 const pixels = (rows: number) => Array.from({ length: rows * 4 }, (_, i) => i / 2);
 
 describe('infer through the gateway', () => {
   it('answers JSON with each output, the serving version and the echoed id', async () => {
-    const response = await fetch(`${gateway.url}/v2/models/fake_digits/infer`, {
+    const response = await fetch(`${fixture.gateway.url}/v2/models/fake_digits/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'req-7', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 4], data: [[0, 0.5, 1, 1.5], [2, 2.5, 3, 3.5]] }] }),
@@ -44,7 +30,7 @@ describe('infer through the gateway', () => {
   });
 
   it('routes a pinned version and only the requested outputs', async () => {
-    const response = await fetch(`${gateway.url}/v2/models/fake_digits/versions/1/infer`, {
+    const response = await fetch(`${fixture.gateway.url}/v2/models/fake_digits/versions/1/infer`, {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }], outputs: [{ name: 'label' }] }),
     });
@@ -61,7 +47,7 @@ describe('infer through the gateway', () => {
         outputs: [{ name: 'doubled', parameters: { binary_data: true } }, { name: 'label', parameters: { binary_data: false } }],
       }),
     );
-    const response = await fetch(`${gateway.url}/v2/models/fake_digits/infer`, {
+    const response = await fetch(`${fixture.gateway.url}/v2/models/fake_digits/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
       body: Buffer.concat([header, Buffer.from(data.buffer)]),
@@ -78,7 +64,7 @@ describe('infer through the gateway', () => {
   });
 
   it('serves BYTES tensors for an unbatched model', async () => {
-    const response = await fetch(`${gateway.url}/v2/models/fake_text/infer`, {
+    const response = await fetch(`${fixture.gateway.url}/v2/models/fake_text/infer`, {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [2, 1], data: ['héllo', ''] }] }),
     });
@@ -87,11 +73,11 @@ describe('infer through the gateway', () => {
   });
 
   it('passes model metadata and config through', async () => {
-    const metadata = await (await fetch(`${gateway.url}/v2/models/fake_digits`)).json();
+    const metadata = await (await fetch(`${fixture.gateway.url}/v2/models/fake_digits`)).json();
     expect(metadata).toMatchObject({ name: 'fake_digits', versions: ['1', '2'], inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }] });
-    const config = await (await fetch(`${gateway.url}/v2/models/fake_digits/config`)).json();
+    const config = await (await fetch(`${fixture.gateway.url}/v2/models/fake_digits/config`)).json();
     expect(config).toMatchObject({ name: 'fake_digits', max_batch_size: 8 });
-    const server = await (await fetch(`${gateway.url}/v2`)).json();
+    const server = await (await fetch(`${fixture.gateway.url}/v2`)).json();
     expect(server).toEqual({ name: 'fake-triton', version: '0.0.0', extensions: ['model_repository'] });
   });
 });

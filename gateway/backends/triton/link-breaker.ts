@@ -9,11 +9,14 @@ import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { LinkState } from '../backend.ts';
 import { isLinkFailure } from './triton-rpc-error.ts';
 
-export interface LinkBreakerOptions {
+export interface BreakerSettings {
   readonly errorThresholdPercentage: number;
   readonly volumeThreshold: number;
   readonly rollingWindowMs: number;
   readonly resetTimeoutMs: number;
+}
+
+export interface LinkBreakerOptions extends BreakerSettings {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
 }

@@ -26,17 +26,13 @@ import type {
   ServerMetadataResponseMessage,
 } from './inference-protocol.ts';
 import { LinkBreaker } from './link-breaker.ts';
+import type { BreakerSettings } from './link-breaker.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
 
 export interface TritonBackendOptions {
   readonly address: string;
   readonly keepaliveMs: number;
-  readonly breaker: {
-    readonly errorThresholdPercentage: number;
-    readonly volumeThreshold: number;
-    readonly rollingWindowMs: number;
-    readonly resetTimeoutMs: number;
-  };
+  readonly breaker: BreakerSettings;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
 }

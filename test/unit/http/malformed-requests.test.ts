@@ -1,26 +1,12 @@
 // A table of malformed requests: each must get its documented 4xx status and error code, a message
 // that names the field at fault, and must never reach Triton.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTriton } from '../../support/fake-triton.ts';
-import { startTestGateway } from '../../support/gateway-harness.ts';
-import type { TestGateway } from '../../support/gateway-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useFakeTritonGateway } from '../../support/fake-triton-gateway.ts';
 import { errorOf } from '../../support/responses.ts';
-
-let triton: FakeTriton;
-let gateway: TestGateway;
 
 const BODY_LIMIT = 64 * 1024;
 
-beforeAll(async () => {
-  triton = new FakeTriton();
-  await triton.start();
-  gateway = await startTestGateway(triton.address, { BODY_LIMIT_BYTES: String(BODY_LIMIT), MAX_TENSOR_ELEMENTS: '10000', MAX_JSON_DEPTH: '16' });
-});
-
-afterAll(async () => {
-  await gateway.close();
-  await triton.stop();
-});
+const fixture = useFakeTritonGateway({ BODY_LIMIT_BYTES: String(BODY_LIMIT), MAX_TENSOR_ELEMENTS: '10000', MAX_JSON_DEPTH: '16' });
 
 interface Case {
   readonly name: string;
@@ -139,10 +125,10 @@ describe('malformed requests', () => {
   });
 
   it.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
-    const inferCallsBefore = triton.count('ModelInfer');
+    const inferCallsBefore = fixture.triton.count('ModelInfer');
     const method = testCase.method ?? 'POST';
     const hasBody = method !== 'GET';
-    const response = await fetch(`${gateway.url}${testCase.path ?? DIGITS}`, {
+    const response = await fetch(`${fixture.gateway.url}${testCase.path ?? DIGITS}`, {
       method,
       headers: testCase.headers ?? { 'content-type': 'application/json' },
       ...(hasBody ? { body: testCase.raw ?? JSON.stringify(testCase.body) } : {}),
@@ -152,11 +138,11 @@ describe('malformed requests', () => {
     if (typeof testCase.names === 'string') expect(error.error).toContain(testCase.names);
     else expect(error.error).toMatch(testCase.names);
     expect(error.error).not.toMatch(/\n\s+at /); // never a stack trace
-    expect(triton.count('ModelInfer')).toBe(inferCallsBefore);
+    expect(fixture.triton.count('ModelInfer')).toBe(inferCallsBefore);
   });
 
   it('sets Allow on 405', async () => {
-    const response = await fetch(`${gateway.url}${DIGITS}`, { method: 'GET' });
+    const response = await fetch(`${fixture.gateway.url}${DIGITS}`, { method: 'GET' });
     expect(response.headers.get('allow')).toBe('POST');
   });
 });

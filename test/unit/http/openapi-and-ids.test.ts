@@ -1,26 +1,12 @@
 // The OpenAPI document is generated from the zod schemas; request ids are kept or made, and returned.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTriton } from '../../support/fake-triton.ts';
-import { startTestGateway } from '../../support/gateway-harness.ts';
-import type { TestGateway } from '../../support/gateway-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useFakeTritonGateway } from '../../support/fake-triton-gateway.ts';
 
-let triton: FakeTriton;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  triton = new FakeTriton();
-  await triton.start();
-  gateway = await startTestGateway(triton.address);
-});
-
-afterAll(async () => {
-  await gateway.close();
-  await triton.stop();
-});
+const fixture = useFakeTritonGateway();
 
 describe('GET /openapi.json', () => {
   it('describes infer with the request schema generated from zod', async () => {
-    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as {
+    const document = (await (await fetch(`${fixture.gateway.url}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, Record<string, { operationId?: string }>>;
       components: { schemas: Record<string, { properties?: Record<string, { items?: { properties?: Record<string, { enum?: string[] }> } }> }> };
@@ -36,20 +22,20 @@ describe('GET /openapi.json', () => {
 
 describe('request ids', () => {
   it('keeps a valid X-Request-Id and returns it', async () => {
-    const response = await fetch(`${gateway.url}/health`, { headers: { 'x-request-id': 'client-abc.1' } });
+    const response = await fetch(`${fixture.gateway.url}/health`, { headers: { 'x-request-id': 'client-abc.1' } });
     expect(response.headers.get('x-request-id')).toBe('client-abc.1');
   });
 
   it('replaces an unsafe X-Request-Id with a generated one', async () => {
-    const response = await fetch(`${gateway.url}/health`, { headers: { 'x-request-id': 'bad id\twith spaces' } });
+    const response = await fetch(`${fixture.gateway.url}/health`, { headers: { 'x-request-id': 'bad id\twith spaces' } });
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 
 describe('admin endpoints without ADMIN_TOKEN', () => {
   it('are off (403) and change nothing', async () => {
-    const response = await fetch(`${gateway.url}/v2/repository/models/fake_text/unload`, { method: 'POST' });
+    const response = await fetch(`${fixture.gateway.url}/v2/repository/models/fake_text/unload`, { method: 'POST' });
     expect(response.status).toBe(403);
-    expect(triton.count('RepositoryModelUnload')).toBe(0);
+    expect(fixture.triton.count('RepositoryModelUnload')).toBe(0);
   });
 });
