@@ -39,6 +39,11 @@ export const configSchema = z.object({
   GRPC_KEEPALIVE_MS: integer(1000, 60 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   SHUTDOWN_GRACE_MS: integer(0, 10 * 60 * MS_PER_SECOND, 25 * MS_PER_SECOND),
   SERVED_MODELS: modelList.optional(),
+  BATCHING: z.enum(['on', 'off']).default('on'),
+  BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
+  MAX_BATCH_ROWS: integer(1, 1 << 16, 256),
+  QUEUE_LIMIT_ROWS: integer(1, 1 << 24, 2048),
+  MAX_INFLIGHT_BATCHES: integer(1, 1024, 4),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });

@@ -8,6 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './backends/backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
+import type { InferDispatcher } from './batching/infer-dispatcher.ts';
+import { MicroBatcher } from './batching/micro-batcher.ts';
 import type { GatewayConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { DrainGate } from './http/drain-gate.ts';
@@ -63,7 +65,18 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     logger: logger.child({ component: 'readiness' }),
   });
   const gate = new DrainGate();
-  const dispatcher = new DirectDispatcher(backend);
+  const dispatcher: InferDispatcher =
+    config.BATCHING === 'on'
+      ? new MicroBatcher({
+          backend,
+          windowMs: config.BATCH_WINDOW_MS,
+          maxBatchRows: config.MAX_BATCH_ROWS,
+          queueLimitRows: config.QUEUE_LIMIT_ROWS,
+          maxInflightBatches: config.MAX_INFLIGHT_BATCHES,
+          logger: logger.child({ component: 'batcher' }),
+          metrics,
+        })
+      : new DirectDispatcher(backend);
   monitor.onChange(() => metrics.ready.set(monitor.snapshot.serverReady === true && backend.linkState() !== 'open' ? 1 : 0));
 
   const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics });

@@ -8,6 +8,8 @@ export interface DispatchContext extends CallOptions {
   readonly batchSize: number;
   readonly maxBatchSize: number;
   readonly logger: Logger;
+  /** Facts for the request's log line (e.g. its batch id), filled in by the dispatcher. */
+  readonly tags?: Map<string, string | number>;
 }
 
 export interface InferDispatcher {

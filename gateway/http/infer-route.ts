@@ -1,6 +1,7 @@
 // POST /v2/models/{m}[/versions/{v}]/infer: read, validate against the model, dispatch, answer.
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
+import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { validateInferRequest } from '../models/input-validator.ts';
 import { parseInferBody } from './infer-body.ts';
@@ -39,19 +40,47 @@ function requireSupportedContentType(req: Request, _res: Response, next: NextFun
   next();
 }
 
+export const HEADER_REQUEST_TIMEOUT_MS = 'x-request-timeout-ms';
+const MICROSECONDS_PER_MS = 1000;
+
+/**
+ * The request's own budget: the `timeout` parameter in microseconds (as Triton reads it) or the
+ * X-Request-Timeout-Ms header, never longer than REQUEST_TIMEOUT_MS. 0 or absent = the configured one.
+ */
+function requestTimeoutMs(req: Request, body: InferRequestBody, configuredMs: number): number {
+  let asked: number | undefined;
+  const parameter = body.parameters?.['timeout'];
+  if (parameter !== undefined) {
+    if (typeof parameter !== 'number' || !Number.isSafeInteger(parameter) || parameter < 0) {
+      throw new GatewayError('INVALID_REQUEST', `parameters.timeout: must be a whole number of microseconds >= 0, got ${JSON.stringify(parameter)}`);
+    }
+    asked = parameter / MICROSECONDS_PER_MS;
+  }
+  const header = req.get(HEADER_REQUEST_TIMEOUT_MS);
+  if (header !== undefined) {
+    if (!/^\d{1,9}$/.test(header.trim())) {
+      throw new GatewayError('INVALID_REQUEST', `header X-Request-Timeout-Ms: must be a whole number of milliseconds, got "${header}"`);
+    }
+    const headerMs = Number(header);
+    asked = asked === undefined || asked === 0 ? headerMs : Math.min(asked, headerMs);
+  }
+  return asked === undefined || asked === 0 ? configuredMs : Math.min(asked, configuredMs);
+}
+
 export function registerInferRoute(router: Router, services: HttpServices): void {
   const { config, catalog, dispatcher, gate } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
   const readBody = express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES });
 
   router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, readBody, async (req: Request, res: Response) => {
-    const deadline = Date.now() + config.REQUEST_TIMEOUT_MS;
+    const arrived = Date.now();
     const context = locals(res);
     const target = modelTarget(req);
     context.route = 'infer';
     context.model = target.model;
 
     const parsed = parseInferBody(req, config.MAX_JSON_DEPTH);
+    const deadline = arrived + requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
     const signature = await catalog.signature(target.model, target.version);
     const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
 
@@ -67,6 +96,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
         batchSize: validated.batchSize,
         maxBatchSize: signature.maxBatchSize,
         logger: context.log,
+        tags: context.tags,
       })
       .catch((error: unknown) => {
         if (gate.expired.aborted) {

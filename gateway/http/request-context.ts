@@ -18,6 +18,8 @@ export interface RequestLocals {
   /** Stable route name for metrics (never the raw path, which would explode label cardinality). */
   route: string;
   model: string;
+  /** Facts added while serving (batch id...), written on the request's log line. */
+  tags: Map<string, string | number>;
 }
 
 export function locals(res: Response): RequestLocals {
@@ -38,6 +40,7 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
     context.log = logger.child({ reqId: requestId });
     context.route = 'unknown';
     context.model = '';
+    context.tags = new Map();
 
     const gated = !ALWAYS_OPEN.has(req.path);
     if (gated && !gate.tryEnter()) {
@@ -56,7 +59,8 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
       metrics.httpDuration.observe({ route: context.route, method: req.method, model: context.model }, seconds);
       const level = status >= 500 ? 'warn' : 'debug';
       if (context.log.isLevelEnabled(level)) {
-        context.log[level]({ method: req.method, path: req.path, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request done');
+        const fields = { method: req.method, path: req.path, status, ms: Math.round(seconds * 1e6) / 1e3, ...Object.fromEntries(context.tags) };
+        context.log[level](fields, 'request done');
       }
     };
     res.on('finish', finish);

@@ -17,7 +17,15 @@ export interface GatewayMetrics {
   readonly breakerTransitions: Counter<'to'>;
   readonly breakerRejections: Counter;
   readonly ready: Gauge;
+  readonly batches: Counter<'model' | 'reason'>;
+  readonly batchRows: Histogram<'model'>;
+  readonly queueWait: Histogram<'model'>;
+  readonly queueRows: Gauge<'model'>;
+  readonly shedRequests: Counter<'model'>;
 }
+
+const BATCH_ROW_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+const QUEUE_WAIT_BUCKETS_SECONDS = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 export function createMetrics(options: { readonly collectProcessMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry();
@@ -70,6 +78,38 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
     ready: new Gauge({
       name: 'gateway_ready',
       help: '1 when the gateway reports ready, else 0.',
+      registers,
+    }),
+    batches: new Counter({
+      name: 'gateway_batches_total',
+      help: 'Batches sent to the backend, by model and why they were sent (full, window, deadline).',
+      labelNames: ['model', 'reason'],
+      registers,
+    }),
+    batchRows: new Histogram({
+      name: 'gateway_batch_rows',
+      help: 'Rows (batch dimension) per batch sent to the backend.',
+      labelNames: ['model'],
+      buckets: BATCH_ROW_BUCKETS,
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: 'gateway_batch_queue_wait_seconds',
+      help: 'Time a request waited in the batch queue before its batch was sent.',
+      labelNames: ['model'],
+      buckets: QUEUE_WAIT_BUCKETS_SECONDS,
+      registers,
+    }),
+    queueRows: new Gauge({
+      name: 'gateway_batch_queue_rows',
+      help: 'Rows waiting in the batch queues of a model.',
+      labelNames: ['model'],
+      registers,
+    }),
+    shedRequests: new Counter({
+      name: 'gateway_shed_requests_total',
+      help: 'Requests refused with 429 because the model queue was full.',
+      labelNames: ['model'],
       registers,
     }),
   };

@@ -89,3 +89,18 @@ export function decodeBytesElements(bytes: Uint8Array): Result<string[], TensorD
   }
   return ok(out);
 }
+
+/**
+ * Byte offset just past `count` length-prefixed elements starting at byte `start`, or undefined when
+ * the data ends first. Used to cut a BYTES tensor into row ranges without decoding it.
+ */
+export function offsetAfterBytesElements(bytes: Uint8Array, start: number, count: number): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = start;
+  for (let i = 0; i < count; i++) {
+    if (offset + BYTES_LENGTH_PREFIX_SIZE > bytes.byteLength) return undefined;
+    offset += BYTES_LENGTH_PREFIX_SIZE + view.getUint32(offset, true);
+    if (offset > bytes.byteLength) return undefined;
+  }
+  return offset;
+}

@@ -1,0 +1,42 @@
+// Runs one batch at the backend and hands every member its own rows. A batch that Triton rejects as
+// invalid is retried in halves, so only the guilty requests fail; any other failure is every member's.
+// The call is cancelled when every member's client has left.
+import type { Backend } from '../backends/backend.ts';
+import { GatewayError } from '../errors.ts';
+import type { BatchMember } from './batch-member.ts';
+import { concatRows, splitRows } from './row-batches.ts';
+
+export async function runBatch(backend: Backend, members: readonly BatchMember[], id: string): Promise<void> {
+  const live = members.filter((member) => !member.settled);
+  const first = live[0];
+  if (first === undefined) return;
+  const abandoned = new AbortController();
+  const onClientLeft = (): void => {
+    if (live.every((member) => member.context.signal?.aborted === true)) abandoned.abort();
+  };
+  for (const member of live) member.context.signal?.addEventListener('abort', onClientLeft, { once: true });
+  try {
+    const result = await backend.infer(
+      {
+        model: first.request.model,
+        version: first.request.version,
+        id,
+        inputs: live.length === 1 ? first.request.inputs : concatRows(live.map((member) => member.request.inputs)),
+        outputs: first.request.outputs,
+      },
+      { deadline: Math.min(...live.map((member) => member.deadline)), signal: abandoned.signal },
+    );
+    const shares = splitRows(result.outputs, live.map((member) => member.rows));
+    live.forEach((member, index) => member.resolve({ model: result.model, version: result.version, outputs: shares[index] ?? [] }));
+  } catch (error) {
+    const failure = error instanceof GatewayError ? error : new GatewayError('BACKEND_ERROR', `batch failed: ${String(error)}`, { cause: error });
+    if (failure.code === 'BACKEND_REJECTED' && live.length > 1) {
+      const half = Math.ceil(live.length / 2);
+      await Promise.all([runBatch(backend, live.slice(0, half), `${id}a`), runBatch(backend, live.slice(half), `${id}b`)]);
+      return;
+    }
+    for (const member of live) member.reject(failure);
+  } finally {
+    for (const member of live) member.context.signal?.removeEventListener('abort', onClientLeft);
+  }
+}
