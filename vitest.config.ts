@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Provisions the real Triton of the integration tests once, before any worker starts.
+    globalSetup: ['test/support/real-triton/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
-    // Integration tests start child processes on free ports; one file at a time keeps the 2-core CI machine calm.
     fileParallelism: true,
     pool: 'forks',
   },

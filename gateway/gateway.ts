@@ -13,6 +13,7 @@ import { MicroBatcher } from './batching/micro-batcher.ts';
 import type { GatewayConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { DrainGate } from './http/drain-gate.ts';
+import { readinessReport } from './http/readiness-report.ts';
 import { ModelCatalog } from './models/model-catalog.ts';
 import { ReadinessMonitor } from './models/readiness-monitor.ts';
 import type { Logger } from './observability/logger.ts';
@@ -77,7 +78,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
           metrics,
         })
       : new DirectDispatcher(backend);
-  monitor.onChange(() => metrics.ready.set(monitor.snapshot.serverReady === true && backend.linkState() !== 'open' ? 1 : 0));
+  monitor.onChange(() => metrics.ready.set(readinessReport(backend, monitor, gate).ready ? 1 : 0));
 
   const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics });
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
