@@ -57,7 +57,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const known: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {
     const value = env[key];
-    if (value !== undefined && value !== '') known[key] = value;
+    if (value !== undefined && value.trim() !== '') known[key] = value;
   }
   const parsed = configSchema.safeParse(known);
   if (!parsed.success) {

@@ -10,6 +10,9 @@ export interface RawTensor {
   readonly data: Uint8Array;
 }
 
+export type ParameterValue = boolean | number | string;
+export type Parameters = Readonly<Record<string, ParameterValue>>;
+
 export interface InferRequest {
   readonly model: string;
   /** A pinned version, or '' for the backend's choice (the highest ready version). */
@@ -18,6 +21,10 @@ export interface InferRequest {
   readonly inputs: readonly RawTensor[];
   /** Output names to compute; empty means every output of the model. */
   readonly outputs: readonly string[];
+  /** Request parameters for the backend (sequence_id, priority, custom ones...), transport ones removed. */
+  readonly parameters?: Parameters;
+  /** Parameters of requested outputs (e.g. classification), by output name. */
+  readonly outputParameters?: Readonly<Record<string, Parameters>>;
 }
 
 export interface InferResult {
@@ -32,6 +39,8 @@ export interface CallOptions {
   readonly deadline: number;
   /** Aborted when nobody waits for the answer any more; the backend cancels the call. */
   readonly signal?: AbortSignal;
+  /** The deadline was shortened by the client, so missing it says nothing about the backend's health. */
+  readonly clientDeadline?: boolean;
 }
 
 export interface TensorMetadata {

@@ -1,6 +1,8 @@
-// Runs one batch at the backend and hands every member its own rows. A batch that Triton rejects as
-// invalid is retried in halves, so only the guilty requests fail; any other failure is every member's.
-// The call is cancelled when every member's client has left.
+// Runs one batch at the backend and hands every member its own rows. The batch's deadline is its
+// tightest member's; when that passes, the members that still have time go again without it, so one
+// impatient client never costs the others their answer. A batch that Triton rejects as invalid is
+// retried in halves, so only the guilty requests fail; any other failure is every member's. The call is
+// cancelled when every member's client has left.
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import type { BatchMember } from './batch-member.ts';
@@ -15,6 +17,7 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
     if (live.every((member) => member.context.signal?.aborted === true)) abandoned.abort();
   };
   for (const member of live) member.context.signal?.addEventListener('abort', onClientLeft, { once: true });
+  const tightest = live.reduce((earliest, member) => (member.deadline < earliest.deadline ? member : earliest));
   try {
     const result = await backend.infer(
       {
@@ -24,12 +27,21 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
         inputs: live.length === 1 ? first.request.inputs : concatRows(live.map((member) => member.request.inputs)),
         outputs: first.request.outputs,
       },
-      { deadline: Math.min(...live.map((member) => member.deadline)), signal: abandoned.signal },
+      { deadline: tightest.deadline, signal: abandoned.signal, clientDeadline: tightest.context.clientDeadline === true },
     );
     const shares = splitRows(result.outputs, live.map((member) => member.rows));
     live.forEach((member, index) => member.resolve({ model: result.model, version: result.version, outputs: shares[index] ?? [] }));
   } catch (error) {
     const failure = error instanceof GatewayError ? error : new GatewayError('BACKEND_ERROR', `batch failed: ${String(error)}`, { cause: error });
+    if (failure.code === 'DEADLINE_EXCEEDED' && live.length > 1) {
+      const now = Date.now();
+      const patient = live.filter((member) => member.deadline > now);
+      for (const member of live) if (member.deadline <= now) member.reject(failure);
+      if (patient.length > 0 && patient.length < live.length) {
+        await runBatch(backend, patient, `${id}r`);
+        return;
+      }
+    }
     if (failure.code === 'BACKEND_REJECTED' && live.length > 1) {
       const half = Math.ceil(live.length / 2);
       await Promise.all([runBatch(backend, live.slice(0, half), `${id}a`), runBatch(backend, live.slice(half), `${id}b`)]);

@@ -11,7 +11,11 @@ export class DirectDispatcher implements InferDispatcher {
   }
 
   dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult> {
-    return this.#backend.infer(request, { deadline: context.deadline, ...(context.signal ? { signal: context.signal } : {}) });
+    return this.#backend.infer(request, {
+      deadline: context.deadline,
+      ...(context.signal ? { signal: context.signal } : {}),
+      ...(context.clientDeadline === true ? { clientDeadline: true } : {}),
+    });
   }
 
   async close(): Promise<void> {}

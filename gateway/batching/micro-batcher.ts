@@ -61,7 +61,11 @@ export class MicroBatcher implements InferDispatcher {
   }
 
   dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult> {
-    if (context.maxBatchSize <= 0) return this.#direct.dispatch(request, context);
+    // Unbatched models, and requests whose parameters (sequence ids, priorities, classification...) are
+    // their own, go on their own.
+    if (context.maxBatchSize <= 0 || request.parameters !== undefined || request.outputParameters !== undefined) {
+      return this.#direct.dispatch(request, context);
+    }
     if (this.#closing) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down'));
     const limit = Math.min(context.maxBatchSize, this.#options.maxBatchRows);
     if (context.batchSize > limit) {

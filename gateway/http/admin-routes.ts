@@ -37,10 +37,10 @@ export function registerAdminRoutes(router: Router, services: HttpServices): voi
   for (const action of ['load', 'unload'] as const) {
     router.post(`/v2/repository/models/:model/${action}`, requireAdmin, async (req: Request, res: Response) => {
       const model = (req.params as Record<string, string>)['model'] ?? '';
-      locals(res).model = model;
       const deadline = controlDeadline(config.REQUEST_TIMEOUT_MS);
       if (action === 'load') await backend.loadModel(model, deadline);
       else await backend.unloadModel(model, deadline);
+      locals(res).model = model;
       catalog.invalidate(model);
       locals(res).log.info({ model, action }, 'model control request done');
       res.status(200).json({});

@@ -19,8 +19,16 @@ function fromFrameworkError(error: unknown): GatewayError | undefined {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'body: unsupported content encoding or charset');
-    default:
+    default: {
+      // Other client errors raised by express or its parsers (a path that does not URL-decode, a body
+      // that does not inflate) carry a 4xx status; they are the client's, never a 500.
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        const message = error instanceof Error ? error.message : 'bad request';
+        return new GatewayError('INVALID_REQUEST', `request: ${message}`);
+      }
       return undefined;
+    }
   }
 }
 

@@ -75,24 +75,27 @@ export function registerInferRoute(router: Router, services: HttpServices): void
   router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, readBody, async (req: Request, res: Response) => {
     const arrived = Date.now();
     const context = locals(res);
-    const target = modelTarget(req);
     context.route = 'infer';
-    context.model = target.model;
-
-    const parsed = parseInferBody(req, config.MAX_JSON_DEPTH);
-    const deadline = arrived + requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
-    const signature = await catalog.signature(target.model, target.version);
-    const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
-
-    // Nobody reads an answer to a client that left: cancel the work on its behalf.
+    // Nobody reads an answer to a client that left: cancel the work on its behalf, from the first await on.
     const abandoned = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abandoned.abort();
     });
+    const target = modelTarget(req);
+    const parsed = parseInferBody(req, config.MAX_JSON_DEPTH);
+    const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
+    const deadline = arrived + timeoutMs;
+    const signature = await catalog.signature(target.model, target.version);
+    // Only a model the backend knows becomes a metric label: client-chosen names would explode cardinality.
+    context.model = target.model;
+    const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
+    if (abandoned.signal.aborted) throw new GatewayError('REQUEST_CANCELLED', 'client left before dispatch');
+
     const result = await dispatcher
       .dispatch(validated.request, {
         deadline,
         signal: AbortSignal.any([abandoned.signal, gate.expired]),
+        clientDeadline: timeoutMs < config.REQUEST_TIMEOUT_MS,
         batchSize: validated.batchSize,
         maxBatchSize: signature.maxBatchSize,
         logger: context.log,

@@ -11,6 +11,9 @@ import { rawBody } from './infer-body.ts';
 import type { HttpServices } from './services.ts';
 import { formatZodIssues } from './zod-issues.ts';
 
+/** Protocol extensions the gateway serves itself (shared memory, statistics, trace, logging are not). */
+const GATEWAY_EXTENSIONS = new Set(['classification', 'model_repository', 'model_configuration', 'binary_tensor_data', 'parameters', 'schedule_policy', 'sequence']);
+
 export const MODEL_PATH = '/v2/models/:model{/versions/:version}';
 
 export function registerModelRoutes(router: Router, services: HttpServices): void {
@@ -18,26 +21,33 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
 
   router.get('/v2', async (_req: Request, res: Response) => {
     locals(res).route = 'server_metadata';
-    res.json(await backend.serverMetadata(controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS)));
+    const metadata = await backend.serverMetadata(controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    // Advertise only what a client can really use through the gateway.
+    res.json({ ...metadata, extensions: metadata.extensions.filter((extension) => GATEWAY_EXTENSIONS.has(extension)) });
   });
 
   router.get(MODEL_PATH, async (req: Request, res: Response) => {
     const target = modelTarget(req);
-    Object.assign(locals(res), { route: 'model_metadata', model: target.model });
-    res.json((await catalog.signature(target.model, target.version)).metadata);
+    locals(res).route = 'model_metadata';
+    const signature = await catalog.signature(target.model, target.version);
+    locals(res).model = target.model;
+    res.json(signature.metadata);
   });
 
   router.get(`${MODEL_PATH}/ready`, async (req: Request, res: Response) => {
     const target = modelTarget(req);
-    Object.assign(locals(res), { route: 'model_ready', model: target.model });
+    locals(res).route = 'model_ready';
     const ready = await backend.modelReady(target.model, target.version, controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    locals(res).model = target.model;
     res.status(ready ? 200 : 503).json({ name: target.model, ...(target.version ? { version: target.version } : {}), ready });
   });
 
   router.get(`${MODEL_PATH}/config`, async (req: Request, res: Response) => {
     const target = modelTarget(req);
-    Object.assign(locals(res), { route: 'model_config', model: target.model });
-    res.json((await catalog.signature(target.model, target.version)).config);
+    locals(res).route = 'model_config';
+    const signature = await catalog.signature(target.model, target.version);
+    locals(res).model = target.model;
+    res.json(signature.config);
   });
 
   router.post('/v2/repository/index', jsonOrEmpty(config.BODY_LIMIT_BYTES), async (req: Request, res: Response) => {

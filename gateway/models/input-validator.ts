@@ -1,7 +1,7 @@
 // Checks a schema-valid infer request against the model's own signature (input names, datatypes,
 // shapes, batch size, element counts, value ranges, output names) and turns it into raw tensors for the
 // backend. Nothing reaches Triton unless this passes; every failure names the input or output at fault.
-import type { InferRequest, RawTensor } from '../backends/backend.ts';
+import type { InferRequest, ParameterValue, Parameters, RawTensor } from '../backends/backend.ts';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { encodeJsonData } from '../tensors/json-encoder.ts';
@@ -30,7 +30,7 @@ export function validateInferRequest(
   target: { readonly model: string; readonly version: string },
   limits: ValidationLimits,
 ): ValidatedRequest {
-  const declared = new Map(model.inputs.map((input) => [input.name, input]));
+  const declared = model.inputByName;
   const seen = new Set<string>();
   let batchSize: number | undefined;
   const inputs: RawTensor[] = [];
@@ -65,10 +65,10 @@ export function validateInferRequest(
   });
 
   for (const spec of model.inputs) {
-    if (!seen.has(spec.name)) fail(`inputs: missing input "${spec.name}" (${spec.datatype} ${formatShape(spec.shape)}) of model "${model.name}"`);
+    if (!seen.has(spec.name) && !spec.optional) fail(`inputs: missing input "${spec.name}" (${spec.datatype} ${formatShape(spec.shape)}) of model "${model.name}"`);
   }
 
-  const outputNames = new Set(model.outputs.map((output) => output.name));
+  const outputNames = model.outputNames;
   const outputs = (body.outputs ?? []).map((output, index) => {
     if (!outputNames.has(output.name)) {
       throw new GatewayError(
@@ -80,12 +80,20 @@ export function validateInferRequest(
   });
   if (new Set(outputs).size !== outputs.length) fail('outputs: an output is requested more than once');
 
+  const parameters = forwardable(body.parameters, REQUEST_TRANSPORT_PARAMETERS);
+  const outputParameters: Record<string, Parameters> = {};
+  for (const output of body.outputs ?? []) {
+    const forwarded = forwardable(output.parameters, OUTPUT_TRANSPORT_PARAMETERS);
+    if (forwarded !== undefined) outputParameters[output.name] = forwarded;
+  }
   const request: InferRequest = {
     model: target.model,
     version: target.version,
     ...(body.id === undefined ? {} : { id: body.id }),
     inputs,
     outputs,
+    ...(parameters === undefined ? {} : { parameters }),
+    ...(Object.keys(outputParameters).length === 0 ? {} : { outputParameters }),
   };
   return { request, batchSize: batchSize ?? 0 };
 
@@ -121,6 +129,16 @@ function checkShape(field: string, shape: readonly number[], spec: TensorSignatu
   if (!shapeMatches(shape, spec.shape)) {
     fail(`${field}: shape ${formatShape(shape)} does not match the model's ${formatShape(spec.shape)} (-1 = any size)`);
   }
+}
+
+/** Parameters that shape the HTTP exchange itself; the gateway handles them and Triton never sees them. */
+const REQUEST_TRANSPORT_PARAMETERS = new Set(['binary_data_output', 'timeout']);
+const OUTPUT_TRANSPORT_PARAMETERS = new Set(['binary_data']);
+
+function forwardable(parameters: Readonly<Record<string, ParameterValue>> | undefined, transport: ReadonlySet<string>): Parameters | undefined {
+  if (parameters === undefined) return undefined;
+  const kept = Object.entries(parameters).filter(([key]) => !transport.has(key));
+  return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
 
 function names(tensors: readonly TensorSignature[]): string {

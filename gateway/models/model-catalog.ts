@@ -34,7 +34,9 @@ export class ModelCatalog {
     versions.set(version, pending);
     // A failed fetch is not cached: the next request asks again (Triton may have come back).
     pending.catch(() => {
-      if (this.#entries.get(model)?.get(version) === pending) this.#entries.get(model)?.delete(version);
+      const cached = this.#entries.get(model);
+      if (cached?.get(version) === pending) cached.delete(version);
+      if (cached?.size === 0) this.#entries.delete(model);
     });
     return pending;
   }
@@ -42,6 +44,11 @@ export class ModelCatalog {
   /** Forget a model's cached versions, e.g. after its versions or their states changed. */
   invalidate(model: string): void {
     this.#entries.delete(model);
+  }
+
+  /** Forget everything, e.g. after the backend restarted (configs may have changed under old versions). */
+  invalidateAll(): void {
+    this.#entries.clear();
   }
 
   async #fetch(model: string, version: string): Promise<ModelSignature> {

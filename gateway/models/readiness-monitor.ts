@@ -106,6 +106,8 @@ export class ReadinessMonitor {
     }
     if (next.serverReady !== this.#snapshot.serverReady) {
       logger.info({ serverReady: next.serverReady, problem: next.serverProblem }, 'backend readiness changed');
+      // A backend that was away may have come back with other configs under the same versions.
+      if (next.serverReady === true && this.#snapshot.serverReady === false) this.#options.catalog.invalidateAll();
     }
     this.#snapshot = next;
     for (const listener of this.#listeners) listener(next);

@@ -23,11 +23,12 @@ afterEach(async () => {
   await triton.stop();
 });
 
-function infer(): Promise<Response> {
+function infer(headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(`${gateway.url}/v2/models/fake_digits/infer`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+    ...(signal === undefined ? {} : { signal }),
   });
 }
 
@@ -94,6 +95,27 @@ describe('circuit breaker', () => {
       expect(response.status).toBe(504);
       expect(await errorOf(response)).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     }
+    expect(gateway.gateway.backend.linkState()).toBe('open');
+  });
+
+  it('does not count deadlines a client chose itself: an impatient client cannot open it for everyone', async () => {
+    expect((await infer()).status).toBe(200);
+    triton.inferDelayMs = 200;
+    for (let i = 0; i < 10; i++) expect((await infer({ 'x-request-timeout-ms': '20' })).status).toBe(504);
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+
+  it('stays open when the half-open probe is abandoned by its client while Triton still hangs', async () => {
+    expect((await infer()).status).toBe(200);
+    await tripBreaker({ code: GrpcStatus.UNAVAILABLE, details: 'down' });
+    await eventually(() => gateway.gateway.backend.linkState() === 'half-open', 3000);
+    triton.inferDelayMs = 1000;
+    const client = new AbortController();
+    const probe = infer({}, client.signal).catch(() => 'aborted');
+    await eventually(() => triton.inferRequests.length > 0 && triton.inferDelayMs > 0 && triton.count('ModelInfer') > 0);
+    setTimeout(() => client.abort(), 50);
+    expect(await probe).toBe('aborted');
+    await eventually(() => gateway.gateway.backend.linkState() !== 'half-open', 3000);
     expect(gateway.gateway.backend.linkState()).toBe('open');
   });
 

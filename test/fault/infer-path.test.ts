@@ -81,3 +81,34 @@ describe('infer through the gateway', () => {
     expect(server).toEqual({ name: 'fake-triton', version: '0.0.0', extensions: ['model_repository'] });
   });
 });
+
+describe('parameters', () => {
+  it('forwards request and output parameters to Triton, without the transport ones', async () => {
+    const response = await fetch(`${fixture.gateway.url}/v2/models/fake_digits/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        parameters: { priority: 2, tag: 'x', binary_data_output: false, ratio: 0.5, flag: true },
+        inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }],
+        outputs: [{ name: 'label', parameters: { classification: 1, binary_data: false } }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const forwarded = fixture.triton.inferRequests.at(-1);
+    expect(forwarded?.parameters).toEqual({
+      priority: { int64_param: 2 },
+      tag: { string_param: 'x' },
+      ratio: { double_param: 0.5 },
+      flag: { bool_param: true },
+    });
+    expect(forwarded?.outputs).toEqual([{ name: 'label', parameters: { classification: { int64_param: 1 } } }]);
+  });
+});
+
+describe('GET /v2', () => {
+  it('advertises only extensions the gateway serves', async () => {
+    fixture.triton.serverExtensions = ['model_repository', 'system_shared_memory', 'statistics', 'binary_tensor_data'];
+    const body = (await (await fetch(`${fixture.gateway.url}/v2`)).json()) as { extensions: string[] };
+    expect(body.extensions).toEqual(['model_repository', 'binary_tensor_data']);
+  });
+});

@@ -82,6 +82,9 @@ export class FakeTriton {
   /** A fault returned by every call of any RPC while set (e.g. a sick Triton). */
   persistentFault: Fault | undefined;
   inferDelayMs = 0;
+  serverExtensions = ['model_repository'];
+  /** The ModelInfer requests received, as decoded (for checking what the gateway forwarded). */
+  readonly inferRequests: ModelInferRequestMessage[] = [];
   readonly models = new Map([FAKE_DIGITS, FAKE_TEXT].map((model) => [model.name, model]));
   #server: Server | undefined;
   #port = 0;
@@ -118,7 +121,7 @@ export class FakeTriton {
     const handlers: Record<string, (request: Record<string, unknown>) => Promise<object> | object> = {
       ServerLive: () => ({ live: true }),
       ServerReady: () => ({ ready: this.serverReady }),
-      ServerMetadata: () => ({ name: 'fake-triton', version: '0.0.0', extensions: ['model_repository'] }),
+      ServerMetadata: () => ({ name: 'fake-triton', version: '0.0.0', extensions: this.serverExtensions }),
       ModelReady: (request) => {
         const model = this.#model(String(request['name']));
         return { ready: !this.notReadyModels.has(model.name) };
@@ -186,6 +189,7 @@ export class FakeTriton {
   }
 
   async #infer(request: ModelInferRequestMessage): Promise<object> {
+    this.inferRequests.push(request);
     const model = this.#model(request.model_name);
     if (this.inferDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.inferDelayMs));
     const inputs = new Map(request.inputs.map((input, index) => [input.name, { shape: input.shape, data: request.raw_input_contents[index] ?? new Uint8Array() }]));

@@ -31,11 +31,21 @@ const MODEL_NOT_READY: StatusMapping = { code: 'MODEL_NOT_READY', linkFailure: f
 
 // Triton answers UNAVAILABLE both when it cannot serve at all and when one model version is not ready
 // (loading, unloading, failed). The second is Triton speaking, so the link is fine and the breaker must
-// not open for every model; Triton's messages for it always name the model.
-const MODEL_LEVEL_UNAVAILABLE = /\bmodel\b/i;
+// not open for every model. Matched on Triton's own phrasings (not on the word "model", which also
+// appears in host names inside grpc-js connection errors).
+const MODEL_LEVEL_UNAVAILABLE = /request for unknown model|is not at ready state|has no available versions|model is not ready|unable to find model/i;
 
-export function mapGrpcStatus(grpcStatus: number, details = ''): StatusMapping {
+/** A deadline the client chose itself says nothing about Triton's health. */
+const CLIENT_DEADLINE: StatusMapping = { code: 'DEADLINE_EXCEEDED', linkFailure: false };
+
+export interface CallFacts {
+  /** The call's deadline was shortened by the client (request timeout parameter or header). */
+  readonly clientDeadline?: boolean;
+}
+
+export function mapGrpcStatus(grpcStatus: number, details = '', facts: CallFacts = {}): StatusMapping {
   if (grpcStatus === GrpcStatus.UNAVAILABLE && MODEL_LEVEL_UNAVAILABLE.test(details)) return MODEL_NOT_READY;
+  if (grpcStatus === GrpcStatus.DEADLINE_EXCEEDED && facts.clientDeadline === true) return CLIENT_DEADLINE;
   return GRPC_TO_GATEWAY.get(grpcStatus) ?? UNEXPECTED_STATUS;
 }
 

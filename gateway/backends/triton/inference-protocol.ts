@@ -12,7 +12,8 @@ export const PROTO_LOADER_OPTIONS: Options = {
   longs: Number,
   enums: String,
   defaults: true,
-  oneofs: true,
+  // No virtual "*_choice" keys: the decoded config is served as JSON as it is.
+  oneofs: false,
   includeDirs: [PROTO_DIR],
 };
 
@@ -48,7 +49,6 @@ export interface InferParameterMessage {
   string_param?: string;
   double_param?: number;
   uint64_param?: number;
-  parameter_choice?: string;
 }
 
 export interface TensorMessage {
@@ -62,8 +62,9 @@ export interface ModelInferRequestMessage {
   model_name: string;
   model_version: string;
   id: string;
+  parameters?: Record<string, InferParameterMessage>;
   inputs: TensorMessage[];
-  outputs: { name: string }[];
+  outputs: { name: string; parameters?: Record<string, InferParameterMessage> }[];
   raw_input_contents: Uint8Array[];
 }
 

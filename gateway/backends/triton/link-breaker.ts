@@ -7,7 +7,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { BREAKER_STATE_VALUE } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { LinkState } from '../backend.ts';
-import { isLinkFailure } from './triton-rpc-error.ts';
+import { isCancellation, isLinkFailure } from './triton-rpc-error.ts';
 
 export interface BreakerSettings {
   readonly errorThresholdPercentage: number;
@@ -54,8 +54,12 @@ export class LinkBreaker {
       rollingCountTimeout: options.rollingWindowMs,
       rollingCountBuckets: ROLLING_BUCKETS,
       resetTimeout: options.resetTimeoutMs,
-      // true = "not a failure": request errors (INVALID_ARGUMENT, NOT_FOUND...) and client cancellations.
-      errorFilter: (error: unknown) => !isLinkFailure(error),
+      // true = "not a failure": request errors (INVALID_ARGUMENT, NOT_FOUND...) and client cancellations;
+      // but a half-open probe that was cancelled proved nothing, so it must not close the breaker.
+      errorFilter: (error: unknown) => !isLinkFailure(error) && !(this.#state === 'half-open' && isCancellation(error)),
+      // Latency percentiles and snapshots cost a sort per bucket; nothing here reads them.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     this.#breaker.on('open', () => this.#transition('open'));
     this.#breaker.on('halfOpen', () => this.#transition('half-open'));

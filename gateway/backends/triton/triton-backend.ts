@@ -11,12 +11,14 @@ import type {
   InferResult,
   LinkState,
   ModelConfigDocument,
+  Parameters,
   ModelMetadata,
   RawTensor,
   RepositoryEntry,
   ServerMetadata,
 } from '../backend.ts';
 import type {
+  InferParameterMessage,
   ModelConfigResponseMessage,
   ModelInferRequestMessage,
   ModelInferResponseMessage,
@@ -55,8 +57,12 @@ export class TritonBackend implements Backend {
       model_version: request.version,
       id: request.id ?? '',
       inputs: request.inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: [...input.shape] })),
-      outputs: request.outputs.map((name) => ({ name })),
+      outputs: request.outputs.map((name) => {
+        const parameters = request.outputParameters?.[name];
+        return parameters === undefined ? { name } : { name, parameters: toInferParameters(parameters) };
+      }),
       raw_input_contents: request.inputs.map((input) => input.data),
+      ...(request.parameters === undefined ? {} : { parameters: toInferParameters(request.parameters) }),
     };
     const response = await this.#call<ModelInferResponseMessage>('ModelInfer', message, options);
     return { model: response.model_name, version: response.model_version, outputs: outputsOf(response) };
@@ -89,12 +95,18 @@ export class TritonBackend implements Backend {
   async modelConfig(model: string, version: string, options: CallOptions): Promise<ModelConfigDocument> {
     const response = await this.#call<ModelConfigResponseMessage>('ModelConfig', { name: model, version }, options);
     if (response.config === null) throw new GatewayError('BACKEND_ERROR', `triton ModelConfig: no config for model "${model}"`);
-    return response.config as ModelConfigDocument;
+    return withoutUnset(response.config) as ModelConfigDocument;
   }
 
   async repositoryIndex(readyOnly: boolean, options: CallOptions): Promise<readonly RepositoryEntry[]> {
     const response = await this.#call<RepositoryIndexResponseMessage>('RepositoryIndex', { repository_name: '', ready: readyOnly }, options);
-    return response.models.map(({ name, version, state, reason }) => ({ name, version, state, reason }));
+    // Triton's own REST index leaves out empty fields (a model never loaded has no version or state).
+    return response.models.map(({ name, version, state, reason }) => ({
+      name,
+      ...(version ? { version } : {}),
+      ...(state ? { state } : {}),
+      ...(reason ? { reason } : {}),
+    }));
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {
@@ -124,6 +136,26 @@ export class TritonBackend implements Backend {
     if (this.#closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'backend closed'));
     return this.#breaker.run(() => this.#client.call<T>(rpc, request, options));
   }
+}
+
+function toInferParameters(parameters: Parameters): Record<string, InferParameterMessage> {
+  const out: Record<string, InferParameterMessage> = {};
+  for (const [key, value] of Object.entries(parameters)) {
+    if (typeof value === 'boolean') out[key] = { bool_param: value };
+    else if (typeof value === 'string') out[key] = { string_param: value };
+    else if (Number.isSafeInteger(value)) out[key] = { int64_param: value };
+    else out[key] = { double_param: value };
+  }
+  return out;
+}
+
+/** Drops the null placeholders proto-loader gives unset message fields, so the JSON reads like Triton's. */
+function withoutUnset(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUnset);
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== null && field !== undefined) out[key] = withoutUnset(field);
+  return out;
 }
 
 function outputsOf(response: ModelInferResponseMessage): RawTensor[] {

@@ -71,7 +71,7 @@ export class TritonGrpcClient {
           const code = error ? error.code : GrpcStatus.OK;
           this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
           this.#metrics.tritonDuration.observe({ rpc }, (performance.now() - started) / 1000);
-          if (error) reject(new TritonRpcError(error.code, error.details, rpc));
+          if (error) reject(new TritonRpcError(error.code, error.details, rpc, { clientDeadline: options.clientDeadline === true }));
           else resolve(response as TResponse);
         },
       );

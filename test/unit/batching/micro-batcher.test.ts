@@ -249,6 +249,23 @@ describe('deadlines and cancellation', () => {
     expect(backend.calls).toHaveLength(1);
   });
 
+  it('retries the members that still have time when the tightest deadline passes at the backend', async () => {
+    const b = batcher();
+    const now = Date.now();
+    const impatient = settle(b.dispatch(request(1, 1), context(1, { deadline: now + 20, clientDeadline: true })));
+    const patient = b.dispatch(request(1, 2), context(1, { deadline: now + 1000 }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(backend.calls[0]?.options).toMatchObject({ deadline: now + 20, clientDeadline: true });
+    await vi.advanceTimersByTimeAsync(15);
+    backend.calls[0]?.fail(new TritonRpcError(GrpcStatus.DEADLINE_EXCEEDED, 'deadline', 'ModelInfer', { clientDeadline: true }));
+    expect(await impatient).toMatchObject({ ok: false, error: { code: 'DEADLINE_EXCEEDED', status: 504 } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(backend.calls[1]?.request.inputs[0]?.shape).toEqual([1, 2]);
+    expect(backend.calls[1]?.options).toMatchObject({ deadline: now + 1000, clientDeadline: false });
+    backend.calls[1]?.answer();
+    expect(rowsOf(await patient).tags).toEqual(['v2']);
+  });
+
   it('takes a member whose client left out of the queue', async () => {
     const b = batcher();
     const leaving = new AbortController();

@@ -81,6 +81,10 @@ const CASES: readonly Case[] = [
   { name: 'body over the limit', raw: JSON.stringify({ inputs: [pixels({ data: Array(BODY_LIMIT).fill(1) })] }), status: 413, code: 'PAYLOAD_TOO_LARGE', names: 'BODY_LIMIT_BYTES' },
   { name: 'unsupported Content-Type', headers: { 'content-type': 'application/xml' }, raw: '<inputs/>', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', names: 'Content-Type' },
   { name: 'GET on the infer path', method: 'GET', status: 405, code: 'METHOD_NOT_ALLOWED', names: 'GET' },
+  { name: 'model name that does not URL-decode', path: '/v2/models/%E0%A4%A/infer', body: { inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'request' },
+  { name: 'gzip body that is not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, raw: '{"inputs": []}', status: 400, code: 'INVALID_REQUEST', names: 'request' },
+  { name: 'negative timeout parameter', body: { parameters: { timeout: -5 }, inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'parameters.timeout' },
+  { name: 'timeout header not a number', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, body: { inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'X-Request-Timeout-Ms' },
   { name: 'unknown endpoint', path: '/v3/models/fake_digits/infer', status: 404, code: 'ROUTE_NOT_FOUND', names: '/v3/models' },
   {
     name: 'binary input with both data and binary_data_size',
@@ -139,6 +143,12 @@ describe('malformed requests', () => {
     else expect(error.error).toMatch(testCase.names);
     expect(error.error).not.toMatch(/\n\s+at /); // never a stack trace
     expect(fixture.triton.count('ModelInfer')).toBe(inferCallsBefore);
+  });
+
+  it('never turns client-chosen model names into metric labels', async () => {
+    const metrics = await (await fetch(`${fixture.gateway.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/model="nope"/);
+    expect(metrics).toMatch(/route="infer",method="POST",status="404",model=""/);
   });
 
   it('sets Allow on 405', async () => {
