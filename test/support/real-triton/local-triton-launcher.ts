@@ -1,0 +1,289 @@
+// The pip-installed tritonserver (nvidia-pytriton wheel) as a child process of the test worker: free
+// ports from the OS, a unique shared-memory prefix for the Python backend per start, the log captured,
+// and a watchdog that kills the server if the test process dies without stopping it.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts } from './free-port.ts';
+import { provisionTriton } from './provision.ts';
+import { tritonHttp } from './triton-http.ts';
+import type { TritonHttpAnswer } from './triton-http.ts';
+import type { TritonInstallation } from './provision.ts';
+import type { TritonLauncher, TritonServerHandle, TritonServerOptions } from './triton-server.ts';
+
+const HOST = '127.0.0.1';
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+const LIVE_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+const POLL_MS = 50;
+const PROBE_TIMEOUT_MS = 2_000;
+const FRESH_PORT_ATTEMPTS = 5;
+const SAME_PORT_ATTEMPTS = 40;
+const SAME_PORT_RETRY_MS = 250;
+const MAX_LOG_CHARS = 8 * 1024 * 1024;
+const LOG_TAIL_LINES = 150;
+const SHM_DIR = '/dev/shm';
+const ADDRESS_IN_USE = /already in use|address in use/i;
+
+let instances = 0;
+
+export class LocalTritonLauncher implements TritonLauncher {
+  readonly description = 'the pip-installed tritonserver (nvidia-pytriton) as a child process';
+
+  async launch(options: TritonServerOptions): Promise<TritonServerHandle> {
+    if (options.loadModels !== undefined && options.modelControl !== 'explicit') {
+      throw new Error(`loadModels needs modelControl 'explicit' (got '${options.modelControl}')`);
+    }
+    const server = new LocalTritonServer(await provisionTriton(), options);
+    await server.startOnFreePorts();
+    return server;
+  }
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly shmPrefix: string;
+  readonly watchdog: ChildProcess | undefined;
+  /** Resolves with how the process ended. */
+  readonly exited: Promise<string>;
+  ended: string | undefined;
+  stopping: Promise<void> | undefined;
+}
+
+class LocalTritonServer implements TritonServerHandle {
+  readonly #installation: TritonInstallation;
+  readonly #options: TritonServerOptions;
+  readonly #id = `tgw${process.pid}x${instances++}`;
+  #ports = { http: 0, grpc: 0 };
+  #starts = 0;
+  #log = '';
+  #running: Running | undefined;
+
+  constructor(installation: TritonInstallation, options: TritonServerOptions) {
+    this.#installation = installation;
+    this.#options = options;
+  }
+
+  get grpcAddress(): string {
+    return `${HOST}:${this.#ports.grpc}`;
+  }
+
+  get httpUrl(): string {
+    return `http://${HOST}:${this.#ports.http}`;
+  }
+
+  log(): string {
+    return this.#log;
+  }
+
+  async startOnFreePorts(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const [http = 0, grpc = 0] = await freePorts(2, HOST);
+      this.#ports = { http, grpc };
+      const outcome = await this.#startAndWaitLive();
+      if (outcome === 'live') return;
+      if (outcome !== 'address in use' || attempt >= FRESH_PORT_ATTEMPTS) throw this.#failure(`tritonserver did not start: ${outcome}`);
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#startAndWaitLive();
+      if (outcome === 'live') return;
+      if (outcome !== 'address in use' || attempt >= SAME_PORT_ATTEMPTS) throw this.#failure(`tritonserver did not restart on the same ports: ${outcome}`);
+      await sleep(SAME_PORT_RETRY_MS);
+    }
+  }
+
+  async waitReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      const running = this.#running;
+      if (running === undefined || running.ended !== undefined) throw this.#failure(`tritonserver is not running (${running?.ended ?? 'stopped'}), so it will not be ready`);
+      const probe = await this.#get('/v2/health/ready');
+      if (probe.status === 200) return;
+      last = probe.status === 0 ? probe.body : `HTTP ${probe.status} ${probe.body}`;
+      if (Date.now() > until) throw this.#failure(`tritonserver not ready within ${timeoutMs} ms (last answer: ${last})`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  stop(): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return Promise.resolve();
+    running.stopping ??= (async () => {
+      if (running.ended === undefined) {
+        running.child.kill('SIGCONT'); // a paused server cannot act on SIGTERM
+        running.child.kill('SIGTERM');
+        const timedOut = await Promise.race([running.exited.then(() => false), sleep(STOP_TIMEOUT_MS, true, { ref: false })]);
+        if (timedOut) {
+          this.#append(`\n[test harness] no exit ${STOP_TIMEOUT_MS} ms after SIGTERM: SIGKILL\n`);
+          running.child.kill('SIGKILL');
+          await running.exited;
+        }
+      }
+      finish(running);
+    })();
+    return running.stopping;
+  }
+
+  async kill(): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return;
+    if (running.ended === undefined) running.child.kill('SIGKILL');
+    await running.exited;
+    finish(running);
+  }
+
+  async pause(): Promise<void> {
+    this.#signalRunning('SIGSTOP');
+  }
+
+  async resume(): Promise<void> {
+    this.#signalRunning('SIGCONT');
+  }
+
+  #signalRunning(signal: NodeJS.Signals): void {
+    const running = this.#running;
+    if (running === undefined || running.ended !== undefined) throw this.#failure(`cannot send ${signal}: tritonserver is not running`);
+    running.child.kill(signal);
+  }
+
+  /** 'live', or why not: 'address in use' or another reason (the log says more). */
+  async #startAndWaitLive(): Promise<string> {
+    const running = this.#spawn();
+    const until = Date.now() + LIVE_TIMEOUT_MS;
+    for (;;) {
+      if (running.ended !== undefined) {
+        finish(running);
+        return ADDRESS_IN_USE.test(this.#lastStartLog()) ? 'address in use' : `it exited (${running.ended})`;
+      }
+      if ((await this.#get('/v2/health/live')).status === 200) return 'live';
+      if (Date.now() > until) {
+        running.child.kill('SIGKILL');
+        await running.exited;
+        finish(running);
+        return `not live within ${LIVE_TIMEOUT_MS} ms`;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  #spawn(): Running {
+    const { tritonserver, backendsDir, cachesDir, binDir, libraryDir } = this.#installation;
+    const options = this.#options;
+    this.#starts += 1;
+    const shmPrefix = `${this.#id}s${this.#starts}_`;
+    const verboseSetting = process.env['TRITON_LOG_VERBOSE'];
+    const verbose = verboseSetting === undefined || verboseSetting === '' ? undefined : verboseSetting;
+    const args = [
+      `--model-repository=${options.repository}`,
+      `--backend-directory=${backendsDir}`,
+      `--cache-directory=${cachesDir}`,
+      `--http-address=${HOST}`,
+      `--http-port=${this.#ports.http}`,
+      `--grpc-address=${HOST}`,
+      `--grpc-port=${this.#ports.grpc}`,
+      '--allow-metrics=false',
+      `--model-control-mode=${options.modelControl}`,
+      ...(options.modelControl === 'poll' ? ['--repository-poll-secs=1'] : []),
+      '--backend-config=python,shm-default-byte-size=4194304',
+      '--backend-config=python,shm-growth-byte-size=1048576',
+      `--backend-config=python,shm-region-prefix-name=${shmPrefix}`,
+      '--exit-timeout-secs=5',
+      '--disable-auto-complete-config',
+      ...(options.loadModels ?? []).map((model) => `--load-model=${model}`),
+      ...(verbose === undefined ? [] : [`--log-verbose=${verbose}`]),
+      ...(options.extraArgs ?? []),
+    ];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // The backend stub's embedded Python finds numpy and onnxruntime only through the venv first on PATH.
+      PATH: `${binDir}:${process.env['PATH'] ?? ''}`,
+      LD_LIBRARY_PATH: libraryDir,
+      PYTHONDONTWRITEBYTECODE: '1',
+    };
+    delete env['PYTHONPATH'];
+    delete env['PYTHONHOME'];
+    this.#append(`\n===== [test harness] start #${this.#starts}: tritonserver ${args.join(' ')}\n`);
+    const child = spawn(tritonserver, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => this.#append(chunk));
+    }
+    const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid, shmPrefix);
+    const running: Running = {
+      child,
+      shmPrefix,
+      watchdog,
+      ended: undefined,
+      stopping: undefined,
+      exited: new Promise((resolve) => {
+        child.once('error', (error) => {
+          running.ended = `could not run ${tritonserver}: ${error.message}`;
+          resolve(running.ended);
+        });
+        child.once('exit', (code, signal) => {
+          running.ended = signal === null ? `exit code ${code}` : `signal ${signal}`;
+          this.#append(`\n===== [test harness] tritonserver ended: ${running.ended}\n`);
+          resolve(running.ended);
+        });
+      }),
+    };
+    this.#running = running;
+    return running;
+  }
+
+  request(method: string, path: string, body?: unknown): Promise<TritonHttpAnswer> {
+    return tritonHttp(this.httpUrl, method, path, body);
+  }
+
+  async #get(path: string): Promise<TritonHttpAnswer> {
+    const answer = await tritonHttp(this.httpUrl, 'GET', path, undefined, PROBE_TIMEOUT_MS);
+    return { status: answer.status, body: answer.body.slice(0, 500) };
+  }
+
+  #append(text: string): void {
+    this.#log += text;
+    if (this.#log.length > MAX_LOG_CHARS) this.#log = `[... older log dropped ...]\n${this.#log.slice(-MAX_LOG_CHARS / 2)}`;
+  }
+
+  #lastStartLog(): string {
+    return this.#log.slice(this.#log.lastIndexOf('===== [test harness] start #'));
+  }
+
+  #failure(message: string): Error {
+    const tail = this.#log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+    return new Error(`${message}\n--- last ${LOG_TAIL_LINES} lines of the tritonserver log ---\n${tail}`);
+  }
+}
+
+/** After the process is gone: its Python backend shared memory, and its watchdog. */
+function finish(running: Running): void {
+  running.watchdog?.kill('SIGKILL');
+  removeSharedMemory(running.shmPrefix);
+}
+
+function removeSharedMemory(prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(SHM_DIR);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix)) rmSync(`${SHM_DIR}/${name}`, { force: true });
+}
+
+/**
+ * A detached shell that kills the server when this test process dies without stopping it (a crashed or
+ * killed vitest worker), then removes its shared memory. It is killed in finish() on a normal stop.
+ */
+function startWatchdog(serverPid: number, shmPrefix: string): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -KILL "$2" 2>/dev/null; sleep 2; rm -f /dev/shm/"$3"*';
+  const watchdog = spawn('sh', ['-c', script, 'triton-watchdog', String(process.pid), String(serverPid), shmPrefix], { detached: true, stdio: 'ignore' });
+  watchdog.unref();
+  return watchdog;
+}
