@@ -16,6 +16,8 @@ import { createTwinRepository } from '../test/support/real-triton/twin-repositor
 const CONCURRENCIES = (process.env['BENCH_CONCURRENCY'] ?? '1,8,32,64,128').split(',').map(Number);
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? '6');
 const WARMUP_S = 1;
+const WARMUP_JIT_S = 3;
+const WARMUP_CONCURRENCY = 16;
 const CLOCK_TICKS_PER_SECOND = 100;
 const KIB = 1024;
 
@@ -84,10 +86,13 @@ async function main(): Promise<void> {
   try {
     await triton.waitReady(60_000);
     const common = { LOG_LEVEL: 'info', REQUEST_TIMEOUT_MS: '30000', SERVED_MODELS: 'digits' };
-    const on = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'on' });
-    const off = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'off' });
+    // The compiled build, as `npm start` runs it (npm run bench builds it first).
+    const on = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'on' }, 'dist/gateway/main.js');
+    const off = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'off' }, 'dist/gateway/main.js');
     gateways.push(on, off);
     for (const gateway of gateways) await eventually(async () => (await fetch(`${gateway.url}/ready`)).status === 200, 30_000, 100);
+    // JIT warm-up of both gateways (and Triton) before anything is measured.
+    for (const gateway of gateways) await load(gateway.url, WARMUP_CONCURRENCY, WARMUP_JIT_S);
 
     const samples: Sample[] = [];
     for (const concurrency of CONCURRENCIES) {
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
     }
 
     const lines = [
-      `duration ${DURATION_S} s per cell after ${WARMUP_S} s warm-up; model digits v2 (1 row per request, JSON); ${launcher.description}`,
+      `duration ${DURATION_S} s per cell after ${WARMUP_S} s warm-up (and ${WARMUP_JIT_S} s at concurrency ${WARMUP_CONCURRENCY} per gateway first); model digits v2 (1 row per request, JSON); ${launcher.description}`,
       '',
       '| concurrency | batching | req/s | p50 ms | p99 ms | failed | gateway CPU s / 1000 req | gateway peak RSS MiB |',
       '|---:|---|---:|---:|---:|---:|---:|---:|',

@@ -15,8 +15,14 @@ export interface GatewayProcess {
   readonly exited: Promise<number | string>;
 }
 
-export function runGatewayMain(env: Readonly<Record<string, string>>): { child: ChildProcess; output: () => string; exited: Promise<number | string> } {
-  const child = spawn(process.execPath, ['gateway/main.ts'], {
+/** The TypeScript entry (tests) or the compiled one that `npm start` runs (benchmarks). */
+export type GatewayEntry = 'gateway/main.ts' | 'dist/gateway/main.js';
+
+export function runGatewayMain(
+  env: Readonly<Record<string, string>>,
+  entry: GatewayEntry = 'gateway/main.ts',
+): { child: ChildProcess; output: () => string; exited: Promise<number | string> } {
+  const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,8 +35,12 @@ export function runGatewayMain(env: Readonly<Record<string, string>>): { child: 
 }
 
 /** Starts main.ts on a free port and waits for its "gateway listening" log line. */
-export async function startGatewayProcess(tritonAddress: string, env: Readonly<Record<string, string>> = {}): Promise<GatewayProcess> {
-  const run = runGatewayMain({ ...TEST_ENV, LOG_LEVEL: 'info', TRITON_GRPC_URL: tritonAddress, ...env });
+export async function startGatewayProcess(
+  tritonAddress: string,
+  env: Readonly<Record<string, string>> = {},
+  entry: GatewayEntry = 'gateway/main.ts',
+): Promise<GatewayProcess> {
+  const run = runGatewayMain({ ...TEST_ENV, LOG_LEVEL: 'info', TRITON_GRPC_URL: tritonAddress, ...env }, entry);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${run.output()}`)), 15_000);
     const check = (): void => {
