@@ -37,7 +37,18 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
   router.get(`${MODEL_PATH}/ready`, async (req: Request, res: Response) => {
     const target = modelTarget(req);
     locals(res).route = 'model_ready';
-    const ready = await backend.modelReady(target.model, target.version, controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    const deadline = controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS);
+    const ready = await backend.modelReady(target.model, target.version, deadline);
+    // Triton answers ready=false (not NOT_FOUND) for a model or version it has never heard of; the
+    // repository index tells "unknown" (404) from "known but not ready" (503).
+    if (!ready) {
+      const index = await backend.repositoryIndex(false, deadline);
+      const known = index.some((entry) => entry.name === target.model && (target.version === '' || entry.version === target.version));
+      if (!known) {
+        const what = target.version === '' ? `model "${target.model}"` : `version "${target.version}" of model "${target.model}"`;
+        throw new GatewayError('MODEL_NOT_FOUND', `unknown ${what}`);
+      }
+    }
     locals(res).model = target.model;
     res.status(ready ? 200 : 503).json({ name: target.model, ...(target.version ? { version: target.version } : {}), ready });
   });

@@ -88,3 +88,17 @@ describe('readiness and liveness', () => {
     expect(text).toMatch(/gateway_http_requests_total\{route="ready",method="GET",status="200",model=""\} 1/);
   });
 });
+
+describe('GET /v2/models/{m}/ready', () => {
+  it('answers 200 for a ready model, 503 for a known model that is not ready, 404 for an unknown one', async () => {
+    triton = new FakeTriton();
+    triton.notReadyModels.add('fake_text');
+    await triton.start();
+    gateway = await startTestGateway(triton.address);
+    expect((await fetch(`${gateway.url}/v2/models/fake_digits/ready`)).status).toBe(200);
+    expect((await fetch(`${gateway.url}/v2/models/fake_text/ready`)).status).toBe(503);
+    const unknown = await fetch(`${gateway.url}/v2/models/nope/ready`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+});

@@ -122,9 +122,10 @@ export class FakeTriton {
       ServerLive: () => ({ live: true }),
       ServerReady: () => ({ ready: this.serverReady }),
       ServerMetadata: () => ({ name: 'fake-triton', version: '0.0.0', extensions: this.serverExtensions }),
+      // Like Triton 2.51: an unknown model or version is ready=false, not NOT_FOUND.
       ModelReady: (request) => {
-        const model = this.#model(String(request['name']));
-        return { ready: !this.notReadyModels.has(model.name) };
+        const model = this.models.get(String(request['name']));
+        return { ready: model !== undefined && !this.notReadyModels.has(model.name) };
       },
       ModelMetadata: (request) => {
         const model = this.#model(String(request['name']), String(request['version']));
