@@ -24,7 +24,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const configSchema = z.object({
   PORT: integer(0, 65_535, 8080),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
-  TRITON_GRPC_URL: hostPort,
+  /** Unset = serve MODEL_REPOSITORY in-process with ONNX Runtime (the embedded backend). */
+  TRITON_GRPC_URL: hostPort.optional(),
   MODEL_REPOSITORY: z.string().trim().min(1).default('./model_repository'),
   REQUEST_TIMEOUT_MS: integer(1, 10 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   TRITON_CONTROL_TIMEOUT_MS: integer(1, 5 * 60 * MS_PER_SECOND, 2 * MS_PER_SECOND),
@@ -36,6 +37,8 @@ export const configSchema = z.object({
   BREAKER_ROLLING_WINDOW_MS: integer(100, 10 * 60 * MS_PER_SECOND, 10 * MS_PER_SECOND),
   BREAKER_RESET_TIMEOUT_MS: integer(10, 10 * 60 * MS_PER_SECOND, 5 * MS_PER_SECOND),
   READINESS_POLL_INTERVAL_MS: integer(50, 10 * 60 * MS_PER_SECOND, 2 * MS_PER_SECOND),
+  MODEL_POLL_INTERVAL_MS: integer(0, 60 * 60 * MS_PER_SECOND, 2 * MS_PER_SECOND),
+  ORT_INTRA_OP_THREADS: integer(1, 256, 1),
   GRPC_KEEPALIVE_MS: integer(1000, 60 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   SHUTDOWN_GRACE_MS: integer(0, 10 * 60 * MS_PER_SECOND, 25 * MS_PER_SECOND),
   SERVED_MODELS: modelList.optional(),

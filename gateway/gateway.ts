@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './backends/backend.ts';
+import { EmbeddedBackend } from './backends/embedded/embedded-backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
 import type { InferDispatcher } from './batching/infer-dispatcher.ts';
@@ -41,21 +42,37 @@ export interface GatewayDependencies {
   readonly metrics?: GatewayMetrics;
 }
 
+/** Triton over gRPC when TRITON_GRPC_URL is set; otherwise MODEL_REPOSITORY served in-process. */
+async function createBackend(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<Backend> {
+  if (config.TRITON_GRPC_URL !== undefined) {
+    return new TritonBackend({
+      address: config.TRITON_GRPC_URL,
+      keepaliveMs: config.GRPC_KEEPALIVE_MS,
+      breaker: {
+        errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
+        volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+        rollingWindowMs: config.BREAKER_ROLLING_WINDOW_MS,
+        resetTimeoutMs: config.BREAKER_RESET_TIMEOUT_MS,
+      },
+      logger,
+      metrics,
+    });
+  }
+  const embedded = new EmbeddedBackend({
+    repository: config.MODEL_REPOSITORY,
+    pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
+    logger: logger.child({ component: 'embedded' }),
+    metrics,
+    intraOpNumThreads: config.ORT_INTRA_OP_THREADS,
+  });
+  await embedded.start();
+  return embedded;
+}
+
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<RunningGateway> {
   const { logger } = dependencies;
   const metrics = dependencies.metrics ?? createMetrics();
-  const backend = new TritonBackend({
-    address: config.TRITON_GRPC_URL,
-    keepaliveMs: config.GRPC_KEEPALIVE_MS,
-    breaker: {
-      errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
-      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-      rollingWindowMs: config.BREAKER_ROLLING_WINDOW_MS,
-      resetTimeoutMs: config.BREAKER_RESET_TIMEOUT_MS,
-    },
-    logger,
-    metrics,
-  });
+  const backend = await createBackend(config, logger, metrics);
   const catalog = new ModelCatalog({ backend, controlTimeoutMs: config.TRITON_CONTROL_TIMEOUT_MS });
   const monitor = new ReadinessMonitor({
     backend,

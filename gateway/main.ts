@@ -15,7 +15,11 @@ async function main(): Promise<void> {
   }
   const config = loaded.config;
   const logger = createLogger(config.LOG_LEVEL);
-  logger.info({ backend: 'triton', tritonGrpcUrl: config.TRITON_GRPC_URL, port: config.PORT }, 'triton-gateway starting');
+  if (config.TRITON_GRPC_URL === undefined) {
+    logger.info({ backend: 'embedded', modelRepository: config.MODEL_REPOSITORY, port: config.PORT }, 'triton-gateway starting: embedded ONNX Runtime backend (TRITON_GRPC_URL not set)');
+  } else {
+    logger.info({ backend: 'triton', tritonGrpcUrl: config.TRITON_GRPC_URL, port: config.PORT }, 'triton-gateway starting: Triton backend over gRPC');
+  }
   const gateway = await startGateway(config, { logger });
 
   let signals = 0;

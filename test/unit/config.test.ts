@@ -22,7 +22,6 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{}, 'TRITON_GRPC_URL'],
     [{ TRITON_GRPC_URL: 'http://triton:8001' }, 'TRITON_GRPC_URL: expected host:port'],
     [{ TRITON_GRPC_URL: 'triton:8001', PORT: 'eighty' }, 'PORT'],
     [{ TRITON_GRPC_URL: 'triton:8001', PORT: '70000' }, 'PORT'],
@@ -35,6 +34,12 @@ describe('loadConfig', () => {
     const loaded = loadConfig(env);
     expect(loaded.ok).toBe(false);
     if (!loaded.ok) expect(loaded.message).toContain(field);
+  });
+
+  it('leaves TRITON_GRPC_URL unset for the embedded backend', () => {
+    const loaded = loadConfig({});
+    expect(loaded).toMatchObject({ ok: true, config: { MODEL_POLL_INTERVAL_MS: 2000, ORT_INTRA_OP_THREADS: 1 } });
+    expect(loaded.ok && loaded.config.TRITON_GRPC_URL).toBeUndefined();
   });
 
   it('never echoes a secret in its message', () => {
