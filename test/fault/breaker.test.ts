@@ -156,3 +156,16 @@ describe('circuit breaker', () => {
     expect(gateway.gateway.backend.linkState()).toBe('closed');
   });
 });
+
+describe('a model Triton knows but has no loaded version of', () => {
+  it('is 503 MODEL_NOT_READY (temporary), not 404, and does not move the breaker', async () => {
+    expect((await infer()).status).toBe(200);
+    for (let i = 0; i < 6; i++) triton.inferFaults.push({ code: GrpcStatus.NOT_FOUND, details: "Request for unknown model: 'fake_digits' has no available versions" });
+    for (let i = 0; i < 6; i++) {
+      const response = await infer();
+      expect(response.status).toBe(503);
+      expect(await errorOf(response)).toMatchObject({ code: 'MODEL_NOT_READY' });
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+});
