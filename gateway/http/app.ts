@@ -4,6 +4,7 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerDocsRoute } from './docs-route.ts';
 import { errorMiddleware, sendError } from './error-response.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerInferRoute } from './infer-route.ts';
@@ -17,6 +18,7 @@ export const GATEWAY_VERSION = '0.1.0';
 /** Every path the gateway serves and its methods, to tell 405 (with Allow) from 404. */
 const KNOWN_PATHS: readonly { readonly pattern: RegExp; readonly allow: string }[] = [
   { pattern: /^\/(health|ready|metrics|openapi\.json)$/, allow: 'GET, HEAD' },
+  { pattern: /^\/docs(\/|\/assets\/[^/]+)?$/, allow: 'GET, HEAD' },
   { pattern: /^\/v2(\/health\/(live|ready))?$/, allow: 'GET, HEAD' },
   { pattern: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config))?$/, allow: 'GET, HEAD' },
   { pattern: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, allow: 'POST' },
@@ -37,6 +39,7 @@ export function createApp(services: HttpServices): express.Express {
   registerModelRoutes(router, services);
   registerInferRoute(router, services);
   registerAdminRoutes(router, services);
+  registerDocsRoute(router);
   router.get('/metrics', async (_req: Request, res: Response) => {
     locals(res).route = 'metrics';
     res.set('Content-Type', services.metrics.registry.contentType);
