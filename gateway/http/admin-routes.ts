@@ -38,6 +38,8 @@ export function registerAdminRoutes(router: Router, services: HttpServices): voi
     router.post(`/v2/repository/models/:model/${action}`, requireAdmin, async (req: Request, res: Response) => {
       const model = (req.params as Record<string, string>)['model'] ?? '';
       const deadline = controlDeadline(config.REQUEST_TIMEOUT_MS);
+      const index = await backend.repositoryIndex(false, deadline);
+      if (!index.some((entry) => entry.name === model)) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not in Triton's model repository`);
       if (action === 'load') await backend.loadModel(model, deadline);
       else await backend.unloadModel(model, deadline);
       locals(res).model = model;

@@ -30,6 +30,7 @@ export class ReadinessMonitor {
   readonly #options: ReadinessMonitorOptions;
   #snapshot: BackendReadiness = { serverReady: undefined, serverProblem: 'first check pending', models: new Map(), checkedAt: undefined };
   #versionFingerprints = new Map<string, string>();
+  readonly #everReady = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -86,13 +87,22 @@ export class ReadinessMonitor {
       const serverReady = await backend.serverReady(options);
       const index = await backend.repositoryIndex(false, options);
       this.#noteVersionChanges(index);
-      const served = this.#options.servedModels ?? servedFromIndex(index);
+      for (const entry of index) if (entry.state === 'READY') this.#everReady.add(entry.name);
+      const served = this.#options.servedModels ?? servedFromIndex(index, this.#everReady);
       const checks = await Promise.all(
         served.map(async (model) => [model, await backend.modelReady(model, '', options).catch(() => false)] as const),
       );
+      // Triton's strict readiness is false while any version loads, unloads or failed to load, even when
+      // every model still serves. Not ready is overruled only when the index explains it entirely by such
+      // versions: of a model that still has a READY version, or of a model the gateway does not serve.
+      const withReadyVersion = new Set(index.filter((entry) => entry.state === 'READY').map((entry) => entry.name));
+      const servedSet = new Set(served);
+      const churn = index.filter((entry) => (entry.state ?? '') !== '' && entry.state !== 'READY' && !(entry.state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON));
+      const explained = churn.length > 0 && churn.every((entry) => withReadyVersion.has(entry.name) || !servedSet.has(entry.name));
+      const usable = serverReady || (explained && checks.every(([, ready]) => ready));
       next = {
-        serverReady,
-        serverProblem: serverReady ? undefined : 'triton reports not ready',
+        serverReady: usable,
+        serverProblem: usable ? undefined : 'triton reports not ready',
         models: new Map(checks),
         checkedAt: Date.now(),
       };
@@ -137,12 +147,14 @@ export class ReadinessMonitor {
  * Every model in the index counts as served, except one an operator unloaded on purpose (explicit model
  * control) or one never loaded at all: requiring those would keep the gateway unready forever.
  */
-function servedFromIndex(index: readonly RepositoryEntry[]): string[] {
+function servedFromIndex(index: readonly RepositoryEntry[], everReady: ReadonlySet<string>): string[] {
   const served = new Set<string>();
   for (const entry of index) {
     const state = entry.state ?? '';
     if (state === '') continue;
     if (state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON) continue;
+    // A model whose load failed before it ever served is a model never loaded.
+    if (state === 'UNAVAILABLE' && (entry.reason ?? '') !== '' && !everReady.has(entry.name)) continue;
     served.add(entry.name);
   }
   return [...served].sort();

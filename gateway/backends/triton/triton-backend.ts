@@ -1,5 +1,6 @@
 // The Backend implementation that forwards everything to a Triton Inference Server over gRPC, every
 // call inside the link breaker.
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -29,6 +30,7 @@ import type {
 } from './inference-protocol.ts';
 import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
+import { TritonRpcError } from './triton-rpc-error.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
 
 export interface TritonBackendOptions {
@@ -110,11 +112,11 @@ export class TritonBackend implements Backend {
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options);
+    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options, notALinkFailure);
   }
 
   async unloadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options);
+    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options, notALinkFailure);
   }
 
   linkState(): LinkState {
@@ -132,10 +134,21 @@ export class TritonBackend implements Backend {
     this.#client.close();
   }
 
-  #call<T extends object>(rpc: RpcName, request: object, options: CallOptions): Promise<T> {
+  #call<T extends object>(rpc: RpcName, request: object, options: CallOptions, reclassify?: (error: unknown) => unknown): Promise<T> {
     if (this.#closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'backend closed'));
-    return this.#breaker.run(() => this.#client.call<T>(rpc, request, options));
+    return this.#breaker.run(() => {
+      const call = this.#client.call<T>(rpc, request, options);
+      return reclassify === undefined ? call : call.catch((error: unknown) => { throw reclassify(error); });
+    });
   }
+}
+
+/** Triton answered a model-control call with INTERNAL/UNKNOWN: the model failed, not the link. */
+function notALinkFailure(error: unknown): unknown {
+  if (error instanceof TritonRpcError && error.linkFailure && (error.grpcStatus === GrpcStatus.INTERNAL || error.grpcStatus === GrpcStatus.UNKNOWN)) {
+    return new GatewayError('BACKEND_ERROR', error.message, { cause: error });
+  }
+  return error;
 }
 
 function toInferParameters(parameters: Parameters): Record<string, InferParameterMessage> {
