@@ -1,13 +1,11 @@
 // The seam between the HTTP layer and the backend: the HTTP layer hands over one validated request and
 // awaits its answer; what happens in between (straight through, or micro-batched) is the dispatcher's.
 import type { CallOptions, InferRequest, InferResult } from '../backends/backend.ts';
-import type { Logger } from '../observability/logger.ts';
 
 export interface DispatchContext extends CallOptions {
   /** Rows in the batch dimension (0 for a model without batching). */
   readonly batchSize: number;
   readonly maxBatchSize: number;
-  readonly logger: Logger;
   /** Facts for the request's log line (e.g. its batch id), filled in by the dispatcher. */
   readonly tags?: Map<string, string | number>;
 }

@@ -98,7 +98,6 @@ export function registerInferRoute(router: Router, services: HttpServices): void
         clientDeadline: timeoutMs < config.REQUEST_TIMEOUT_MS,
         batchSize: validated.batchSize,
         maxBatchSize: signature.maxBatchSize,
-        logger: context.log,
         tags: context.tags,
       })
       .catch((error: unknown) => {

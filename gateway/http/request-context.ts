@@ -37,7 +37,14 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
     res.set('X-Request-Id', requestId);
     const context = locals(res);
     context.requestId = requestId;
-    context.log = logger.child({ reqId: requestId });
+    // The request's child logger is built on first use: most requests never log (the per-request line
+    // is debug), and a pino child costs an allocation and a serialisation on the hot path.
+    let child: Logger | undefined;
+    Object.defineProperty(context, 'log', {
+      get: () => (child ??= logger.child({ reqId: requestId })),
+      configurable: true,
+      enumerable: true,
+    });
     context.route = 'unknown';
     context.model = '';
     context.tags = new Map();

@@ -86,7 +86,7 @@ function request(rows: number, firstValue: number, extra: Partial<InferRequest> 
 }
 
 function context(rows: number, extra: Partial<DispatchContext> = {}): DispatchContext {
-  return { deadline: Date.now() + 1000, batchSize: rows, maxBatchSize: 16, logger: createLogger('silent'), ...extra };
+  return { deadline: Date.now() + 1000, batchSize: rows, maxBatchSize: 16, ...extra };
 }
 
 function rowsOf(result: InferResult): { y: number[]; tags: string[] } {
