@@ -1,4 +1,5 @@
-// Starts a gateway in-process against a given Triton address, with settings small enough for tests.
+// Starts a gateway in-process against a given Triton address (or, with none, on the embedded ONNX Runtime
+// backend serving env.MODEL_REPOSITORY), with settings small enough for tests.
 import { loadConfig } from '../../gateway/config.ts';
 import type { GatewayConfig } from '../../gateway/config.ts';
 import { startGateway } from '../../gateway/gateway.ts';
@@ -25,8 +26,12 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
 };
 
-export async function startTestGateway(tritonAddress: string, env: Readonly<Record<string, string>> = {}): Promise<TestGateway> {
-  const loaded = loadConfig({ ...TEST_ENV, TRITON_GRPC_URL: tritonAddress, ...env });
+/**
+ * `tritonAddress` undefined = no TRITON_GRPC_URL: the embedded backend, serving `env.MODEL_REPOSITORY`
+ * (default ./model_repository) and polling it every `env.MODEL_POLL_INTERVAL_MS`.
+ */
+export async function startTestGateway(tritonAddress: string | undefined, env: Readonly<Record<string, string>> = {}): Promise<TestGateway> {
+  const loaded = loadConfig({ ...TEST_ENV, ...(tritonAddress === undefined ? {} : { TRITON_GRPC_URL: tritonAddress }), ...env });
   if (!loaded.ok) throw new Error(loaded.message);
   const gateway = await startGateway(loaded.config, { logger: createLogger(loaded.config.LOG_LEVEL) });
   await gateway.monitor.pollNow();
