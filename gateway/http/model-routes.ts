@@ -67,7 +67,16 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
     const body = raw.length === 0 ? {} : parseJsonBody(raw, config.MAX_JSON_DEPTH);
     const parsed = repositoryIndexRequestSchema.safeParse(body);
     if (!parsed.success) throw new GatewayError('INVALID_REQUEST', formatZodIssues(parsed.error.issues));
-    res.json(await backend.repositoryIndex(parsed.data.ready ?? false, controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS)));
+    const index = await backend.repositoryIndex(parsed.data.ready ?? false, controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    // Like Triton's own REST index: empty fields are left out (a model never loaded has no version or state).
+    res.json(
+      index.map(({ name, version, state, reason }) => ({
+        name,
+        ...(version ? { version } : {}),
+        ...(state ? { state } : {}),
+        ...(reason ? { reason } : {}),
+      })),
+    );
   });
 }
 

@@ -278,7 +278,7 @@ export function contractSuite(backend: ContractBackend): void {
         body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [0, 1], data: [] }] },
         status: 400,
         code: 'BACKEND_REJECTED',
-        mentions: 'text_topic',
+        mentions: 'StringNormalizer',
       },
     ];
 

@@ -39,6 +39,7 @@ export function toOrtTensor(input: RawTensor, shape: readonly number[]): Tensor 
   if (type === undefined) throw new GatewayError('BACKEND_REJECTED', `input '${input.name}': datatype ${input.datatype} is not supported by the embedded backend`);
   const array = toTypedArray(input.datatype, input.data);
   if (!array.ok) throw new GatewayError('BACKEND_REJECTED', `input '${input.name}': ${array.error.message}`);
+  if (input.datatype === 'BYTES') rejectNulBytes(input.name, array.value as readonly string[]);
   try {
     return new Tensor(type, array.value as Tensor.DataTypeMap[typeof type], [...shape]);
   } catch (error) {
@@ -59,6 +60,17 @@ export function fromOrtValue(name: string, datatype: Datatype, value: OnnxValue 
   const bytes = fromTypedArray(datatype, dataOf(value));
   if (!bytes.ok) throw new GatewayError('BACKEND_ERROR', `model output '${name}': ${bytes.error.message}`);
   return { name, datatype, shape, data: bytes.value };
+}
+
+/**
+ * onnxruntime-node builds string tensors from C strings, which end at the first NUL byte: the model would
+ * silently see a shorter text. Refusing is honest; the client can strip or escape the byte.
+ */
+function rejectNulBytes(name: string, elements: readonly string[]): void {
+  const index = elements.findIndex((element) => element.includes('\u0000'));
+  if (index >= 0) {
+    throw new GatewayError('BACKEND_REJECTED', `input '${name}': element ${index} contains a NUL byte, which the embedded backend's ONNX Runtime string tensors cannot carry`);
+  }
 }
 
 function dataOf(tensor: Tensor): TensorArray {

@@ -43,6 +43,11 @@ export interface CallFacts {
   readonly clientDeadline?: boolean;
 }
 
+// Triton's onnxruntime backend reports every ONNX Runtime error as INTERNAL; ORT's own code 2 is
+// INVALID_ARGUMENT: the request's data, not Triton's health (e.g. zero rows into a StringNormalizer).
+const ORT_INVALID_ARGUMENT = /\[ONNXRuntimeError\] : 2 : INVALID_ARGUMENT|onnx runtime error 2:/i;
+const REJECTED: StatusMapping = { code: 'BACKEND_REJECTED', linkFailure: false };
+
 // Triton 2.51 answers NOT_FOUND "... has no available versions" for a model it knows but that has no
 // loaded version right now (unloading, unloaded, failed): temporary, so 503, not a 404.
 const KNOWN_MODEL_WITHOUT_VERSIONS = /has no available versions/i;
@@ -50,6 +55,7 @@ const KNOWN_MODEL_WITHOUT_VERSIONS = /has no available versions/i;
 export function mapGrpcStatus(grpcStatus: number, details = '', facts: CallFacts = {}): StatusMapping {
   if (grpcStatus === GrpcStatus.UNAVAILABLE && MODEL_LEVEL_UNAVAILABLE.test(details)) return MODEL_NOT_READY;
   if (grpcStatus === GrpcStatus.NOT_FOUND && KNOWN_MODEL_WITHOUT_VERSIONS.test(details)) return MODEL_NOT_READY;
+  if (grpcStatus === GrpcStatus.INTERNAL && ORT_INVALID_ARGUMENT.test(details)) return REJECTED;
   if (grpcStatus === GrpcStatus.DEADLINE_EXCEEDED && facts.clientDeadline === true) return CLIENT_DEADLINE;
   return GRPC_TO_GATEWAY.get(grpcStatus) ?? UNEXPECTED_STATUS;
 }

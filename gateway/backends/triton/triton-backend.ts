@@ -102,13 +102,7 @@ export class TritonBackend implements Backend {
 
   async repositoryIndex(readyOnly: boolean, options: CallOptions): Promise<readonly RepositoryEntry[]> {
     const response = await this.#call<RepositoryIndexResponseMessage>('RepositoryIndex', { repository_name: '', ready: readyOnly }, options);
-    // Triton's own REST index leaves out empty fields (a model never loaded has no version or state).
-    return response.models.map(({ name, version, state, reason }) => ({
-      name,
-      ...(version ? { version } : {}),
-      ...(state ? { state } : {}),
-      ...(reason ? { reason } : {}),
-    }));
+    return response.models.map(({ name, version, state, reason }) => ({ name, version, state, reason }));
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {

@@ -164,6 +164,11 @@ describe('inference', () => {
     expect([empty.code, empty.message]).toEqual(['BACKEND_REJECTED', expect.stringMatching(/StringNormalizer/)]);
   });
 
+  it('refuses a BYTES element with a NUL byte (ORT string tensors would silently cut it there)', async () => {
+    const nul = await failure(backend.infer(textRequest(['fine', 'nul\u0000inside a sentence about football']), callOptions()));
+    expect([nul.code, nul.status, nul.message]).toEqual(['BACKEND_REJECTED', 400, expect.stringMatching(/element 1 contains a NUL byte/)]);
+  });
+
   it('refuses a request whose deadline already passed (DEADLINE_EXCEEDED) or whose caller left (REQUEST_CANCELLED)', async () => {
     expect(await code(backend.infer(digitsRequest(1), { deadline: Date.now() - 1 }))).toBe('DEADLINE_EXCEEDED');
     const controller = new AbortController();
