@@ -85,7 +85,9 @@ async function main(): Promise<void> {
   const gateways: GatewayProcess[] = [];
   try {
     await triton.waitReady(60_000);
-    const common = { LOG_LEVEL: 'info', REQUEST_TIMEOUT_MS: '30000', SERVED_MODELS: 'digits' };
+    // BENCH_NODE_OPTIONS reaches both gateways, e.g. to compare V8 heap settings.
+    const nodeOptions = process.env['BENCH_NODE_OPTIONS'];
+    const common = { LOG_LEVEL: 'info', REQUEST_TIMEOUT_MS: '30000', SERVED_MODELS: 'digits', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
     // The compiled build, as `npm start` runs it (npm run bench builds it first).
     const on = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'on' }, 'dist/gateway/main.js');
     const off = await startGatewayProcess(triton.grpcAddress, { ...common, BATCHING: 'off' }, 'dist/gateway/main.js');
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
     }
 
     const lines = [
-      `duration ${DURATION_S} s per cell after ${WARMUP_S} s warm-up (and ${WARMUP_JIT_S} s at concurrency ${WARMUP_CONCURRENCY} per gateway first); model digits v2 (1 row per request, JSON); ${launcher.description}`,
+      `duration ${DURATION_S} s per cell after ${WARMUP_S} s warm-up (and ${WARMUP_JIT_S} s at concurrency ${WARMUP_CONCURRENCY} per gateway first); model digits v2 (1 row per request, JSON); ${launcher.description}; NODE_OPTIONS of the gateways: ${process.env['BENCH_NODE_OPTIONS'] ?? '(none)'}`,
       '',
       '| concurrency | batching | req/s | p50 ms | p99 ms | failed | gateway CPU s / 1000 req | gateway peak RSS MiB |',
       '|---:|---|---:|---:|---:|---:|---:|---:|',

@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './backends/backend.ts';
-import { EmbeddedBackend } from './backends/embedded/embedded-backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
 import type { InferDispatcher } from './batching/infer-dispatcher.ts';
@@ -58,6 +57,8 @@ async function createBackend(config: GatewayConfig, logger: Logger, metrics: Gat
       metrics,
     });
   }
+  // Loaded only when used: onnxruntime's native library costs tens of MB a Triton-fronting gateway never needs.
+  const { EmbeddedBackend } = await import('./backends/embedded/embedded-backend.ts');
   const embedded = new EmbeddedBackend({
     repository: config.MODEL_REPOSITORY,
     pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
