@@ -26,6 +26,8 @@ import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts
 import { RequestStream, versionTimeline } from '../support/request-stream.ts';
 import type { RequestOutcome, RequestVerdict } from '../support/request-stream.ts';
 import type { ContractBackend } from './contract-backend.ts';
+import { notReady, readinessStory, sampleReadiness } from '../support/readiness-sampler.ts';
+import type { ReadinessSample } from '../support/readiness-sampler.ts';
 
 const FP32_TOLERANCE = 1e-5;
 /** Batch sizes cycled through the samples: 1..64 (digits' max_batch_size), odd and even. */
@@ -553,53 +555,6 @@ export function contractSuite(backend: ContractBackend): void {
       }
     }, SWAP_TEST_TIMEOUT_MS);
   });
-}
-
-interface ReadinessSample {
-  readonly atMs: number;
-  readonly status: number;
-  readonly reasons: string;
-}
-
-/** GET /ready every 25 ms until stopped. */
-function sampleReadiness(readyUrl: string): { readonly samples: ReadinessSample[]; stop(): Promise<void> } {
-  const samples: ReadinessSample[] = [];
-  const started = Date.now();
-  let stopping = false;
-  const loop = (async () => {
-    while (!stopping) {
-      const atMs = Date.now() - started;
-      const response = await fetch(readyUrl);
-      const body = (await response.json()) as { reasons?: string[] };
-      samples.push({ atMs, status: response.status, reasons: (body.reasons ?? []).join('; ') });
-      await sleep(READINESS_SAMPLE_MS);
-    }
-  })();
-  return {
-    samples,
-    stop: async () => {
-      stopping = true;
-      await loop;
-    },
-  };
-}
-
-function notReady(samples: readonly ReadinessSample[]): string[] {
-  return samples.filter((sample) => sample.status !== 200).map((sample) => `${sample.atMs} ms: ${sample.status} (${sample.reasons})`);
-}
-
-/** Runs of equal answers: "0..1040 ms 200 x38; 1065..2300 ms 503 (...) x12". */
-function readinessStory(samples: readonly ReadinessSample[]): string {
-  const runs: { from: number; to: number; key: string; count: number }[] = [];
-  for (const sample of samples) {
-    const key = `${sample.status}${sample.reasons === '' ? '' : ` (${sample.reasons})`}`;
-    const last = runs.at(-1);
-    if (last !== undefined && last.key === key) {
-      last.to = sample.atMs;
-      last.count += 1;
-    } else runs.push({ from: sample.atMs, to: sample.atMs, key, count: 1 });
-  }
-  return runs.map((run) => `${run.from}..${run.to} ms ${run.key} x${run.count}`).join('; ');
 }
 
 function describeFailures(failures: readonly RequestOutcome[]): string[] {

@@ -19,6 +19,8 @@ import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 import { RequestStream, versionTimeline } from '../support/request-stream.ts';
 import type { RequestOutcome, RequestVerdict } from '../support/request-stream.ts';
+import { notReady, readinessStory, sampleReadiness } from '../support/readiness-sampler.ts';
+import type { ReadinessSample, ReadinessSampler } from '../support/readiness-sampler.ts';
 
 const FP32_TOLERANCE = 1e-5;
 /** Images of the sample the clients cycle through (one image per request). */
@@ -79,7 +81,7 @@ describe('versions swapped in a polled repository under live traffic', () => {
 
   it('adding version 2 moves unpinned requests to it, removing it moves them back, and no request fails', async () => {
     const stream = startStream();
-    const readiness = sampleReadiness();
+    const readiness = sampleGatewayReadiness();
     const marks: string[] = [];
     try {
       await eventually(() => stream.lastServedBy('1', SETTLED_ANSWERS), SWAP_TIMEOUT_MS, 20);
@@ -119,7 +121,7 @@ describe('versions swapped in a polled repository under live traffic', () => {
 
   it('a version that fails to load changes nothing: version 1 keeps serving and the index shows the failure', async () => {
     const stream = startStream();
-    const readiness = sampleReadiness();
+    const readiness = sampleGatewayReadiness();
     let failedEntry: IndexEntry | undefined;
     let failedAtMs = 0;
     try {
@@ -151,7 +153,7 @@ describe('versions swapped in a polled repository under live traffic', () => {
 
   it('a version whose model.onnx is corrupt changes nothing either', async () => {
     const stream = startStream();
-    const readiness = sampleReadiness();
+    const readiness = sampleGatewayReadiness();
     let failedEntry: IndexEntry | undefined;
     try {
       await eventually(() => stream.lastServedBy('1', SETTLED_ANSWERS), SWAP_TIMEOUT_MS, 20);
@@ -171,7 +173,7 @@ describe('versions swapped in a polled repository under live traffic', () => {
   }, 60_000);
 
   it('/ready stays 200 while broken versions are tried, and after they are removed', async () => {
-    const readiness = sampleReadiness();
+    const readiness = sampleGatewayReadiness();
     try {
       await real.twin.removeVersion('digits', 3);
       await real.twin.removeVersion('digits', 2);
@@ -230,55 +232,9 @@ function probabilitiesOf(version: string, image: number): number[] {
   return data.slice(image * 10, image * 10 + 10).map(Number);
 }
 
-interface ReadinessSample {
-  readonly atMs: number;
-  readonly status: number;
-  readonly reasons: string;
-  /** Triton's own GET /v2/health/ready, asked right after. */
-  readonly tritonStatus: number;
-}
-
-/** The gateway's GET /ready (and Triton's own readiness right after) every 25 ms until stopped. */
-function sampleReadiness(): { readonly samples: ReadinessSample[]; stop(): Promise<void> } {
-  const url = requireGateway().url;
-  const samples: ReadinessSample[] = [];
-  const started = Date.now();
-  let stopping = false;
-  const loop = (async () => {
-    while (!stopping) {
-      const atMs = Date.now() - started;
-      const response = await fetch(`${url}/ready`);
-      const body = (await response.json()) as { reasons?: string[] };
-      const tritonAnswer = await real.triton.request('GET', '/v2/health/ready');
-      samples.push({ atMs, status: response.status, reasons: (body.reasons ?? []).join('; '), tritonStatus: tritonAnswer.status });
-      await sleep(25);
-    }
-  })();
-  return {
-    samples,
-    stop: async () => {
-      stopping = true;
-      await loop;
-    },
-  };
-}
-
-function notReady(samples: readonly ReadinessSample[]): string[] {
-  return samples.filter((sample) => sample.status !== 200).map((sample) => `${sample.atMs} ms: ${sample.status} (${sample.reasons}); Triton /v2/health/ready ${sample.tritonStatus}`);
-}
-
-/** Runs of equal answers: "0..1040 ms 200 (Triton 200) x 38; 1065..2300 ms 503 ...". */
-function readinessStory(samples: readonly ReadinessSample[]): string {
-  const runs: { from: number; to: number; key: string; count: number }[] = [];
-  for (const sample of samples) {
-    const key = `gateway ${sample.status}${sample.reasons === '' ? '' : ` (${sample.reasons})`}, Triton ${sample.tritonStatus}`;
-    const last = runs.at(-1);
-    if (last !== undefined && last.key === key) {
-      last.to = sample.atMs;
-      last.count += 1;
-    } else runs.push({ from: sample.atMs, to: sample.atMs, key, count: 1 });
-  }
-  return runs.map((run) => `${run.from}..${run.to} ms: ${run.key} x${run.count}`).join('\n');
+/** The gateway's GET /ready, with Triton's own readiness asked right after, every 25 ms until stopped. */
+function sampleGatewayReadiness(): ReadinessSampler {
+  return sampleReadiness(`${requireGateway().url}/ready`, async () => `Triton /v2/health/ready ${(await real.triton.request('GET', '/v2/health/ready')).status}`);
 }
 
 /** Waits until Triton's index shows the version failed to load (not merely unloaded), and returns its entry. */
