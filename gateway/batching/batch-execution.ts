@@ -35,8 +35,9 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
     const failure = error instanceof GatewayError ? error : new GatewayError('BACKEND_ERROR', `batch failed: ${String(error)}`, { cause: error });
     if (failure.code === 'DEADLINE_EXCEEDED' && live.length > 1) {
       const now = Date.now();
-      const patient = live.filter((member) => member.deadline > now);
-      for (const member of live) if (member.deadline <= now) member.reject(failure);
+      // The tightest member's deadline is the one that passed, whatever the clocks say to the millisecond.
+      const patient = live.filter((member) => member !== tightest && member.deadline > now);
+      for (const member of live) if (!patient.includes(member)) member.reject(failure);
       if (patient.length > 0 && patient.length < live.length) {
         await runBatch(backend, patient, `${id}r`);
         return;

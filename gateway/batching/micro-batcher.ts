@@ -85,7 +85,9 @@ export class MicroBatcher implements InferDispatcher {
     }
     if (context.signal?.aborted) return Promise.reject(new GatewayError('REQUEST_CANCELLED', 'client left before queueing'));
 
-    const key = batchKey(request);
+    // The limit is part of the key: after a swap to a version with another max_batch_size, requests under
+    // the new limit must not join a queue sized for the old one.
+    const key = `${batchKey(request)}\u0000${limit}`;
     let queue = this.#queues.get(key);
     if (queue === undefined) {
       queue = new BatchQueue(key, request.model, limit);
@@ -191,16 +193,39 @@ export class MicroBatcher implements InferDispatcher {
     while (queue.length > 0) {
       if (state.inflightBatches >= this.#options.maxInflightBatches) {
         if (!state.waiting.includes(queue)) state.waiting.push(queue);
+        this.#armExpiry(queue);
         return;
       }
       const members = queue.takeBatch();
-      if (members.length === 0) break;
+      if (members.length === 0) {
+        // Cannot happen while every member fits the queue's limit (checked at dispatch); never spin on it.
+        const head = queue.oldest;
+        if (head !== undefined && queue.remove(head)) {
+          this.#addQueued(state, queue.model, -head.rows);
+          head.reject(new GatewayError('INVALID_INPUT', `inputs: batch of ${head.rows} rows exceeds the batch limit of ${queue.maxRows} rows`));
+        }
+        continue;
+      }
       this.#start(queue, members, reason, state);
       // What is left may not be due yet: only a full remainder goes at once.
       if (queue.rows < queue.maxRows && !this.#closing) break;
     }
     if (queue.length === 0) this.#dropQueue(queue);
     else this.#schedule(queue);
+  }
+
+  /** A queue waiting for an in-flight slot still answers its members' deadlines on time. */
+  #armExpiry(queue: BatchQueue): void {
+    const due = queue.earliestDeadline();
+    if (!Number.isFinite(due)) return;
+    queue.clearTimer();
+    queue.timerDueAt = due;
+    queue.timer = setTimeout(() => {
+      queue.timer = undefined;
+      queue.timerDueAt = Number.POSITIVE_INFINITY;
+      this.#flush(queue, 'deadline');
+    }, Math.max(0, due - this.#now()));
+    queue.timer.unref();
   }
 
   #start(queue: BatchQueue, members: BatchMember[], reason: FlushReason, state: ModelState): void {

@@ -38,10 +38,21 @@ export function registerAdminRoutes(router: Router, services: HttpServices): voi
     router.post(`/v2/repository/models/:model/${action}`, requireAdmin, async (req: Request, res: Response) => {
       const model = (req.params as Record<string, string>)['model'] ?? '';
       const deadline = controlDeadline(config.REQUEST_TIMEOUT_MS);
-      const index = await backend.repositoryIndex(false, deadline);
-      if (!index.some((entry) => entry.name === model)) throw new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not in Triton's model repository`);
-      if (action === 'load') await backend.loadModel(model, deadline);
-      else await backend.unloadModel(model, deadline);
+      const inRepository = async (): Promise<boolean> =>
+        (await backend.repositoryIndex(false, deadline)).some((entry) => entry.name === model);
+      const notFound = new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not in the model repository`);
+      if (action === 'load') {
+        // A model added to disk since the last scan is only found by the load itself; the index tells
+        // afterwards whether a failure meant "no such model".
+        await backend.loadModel(model, deadline).catch(async (error: unknown) => {
+          if (error instanceof GatewayError && error.code === 'BACKEND_ERROR' && !(await inRepository())) throw notFound;
+          throw error;
+        });
+      } else {
+        // Triton answers 200 to unloading a model it does not have; say what really happened.
+        if (!(await inRepository())) throw notFound;
+        await backend.unloadModel(model, deadline);
+      }
       locals(res).model = model;
       catalog.invalidate(model);
       locals(res).log.info({ model, action }, 'model control request done');

@@ -29,6 +29,8 @@ export function readinessReport(backend: Backend, monitor: ReadinessMonitor, gat
     models[model] = ready ? 'ready' : 'not ready';
     if (!ready) reasons.push(`model "${model}" has no ready version`);
   }
+  // A gateway with nothing to serve (every model failed, or an empty repository) takes no traffic.
+  if (snapshot.serverReady === true && snapshot.models.size === 0) reasons.push('no model is served');
   return {
     ready: reasons.length === 0,
     reasons,

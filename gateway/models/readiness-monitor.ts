@@ -31,6 +31,8 @@ export class ReadinessMonitor {
   #snapshot: BackendReadiness = { serverReady: undefined, serverProblem: 'first check pending', models: new Map(), checkedAt: undefined };
   #versionFingerprints = new Map<string, string>();
   readonly #everReady = new Set<string>();
+  /** The one poll of grace below has been used since Triton last said ready itself. */
+  #graced = false;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -99,7 +101,15 @@ export class ReadinessMonitor {
       const servedSet = new Set(served);
       const churn = index.filter((entry) => (entry.state ?? '') !== '' && entry.state !== 'READY' && !(entry.state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON));
       const explained = churn.length > 0 && churn.every((entry) => withReadyVersion.has(entry.name) || !servedSet.has(entry.name));
-      const usable = serverReady || (explained && checks.every(([, ready]) => ready));
+      const allServedReady = served.length > 0 && checks.every(([, ready]) => ready);
+      let usable = serverReady || (explained && withReadyVersion.size > 0 && allServedReady);
+      // Triton's readiness and its index are two calls; a swap can flip between them and leave "not
+      // ready" unexplained for one poll while every served model serves. One poll of grace absorbs that;
+      // a Triton that stays not ready is reported at the next poll.
+      if (!usable && allServedReady && this.#snapshot.serverReady === true && !this.#graced) {
+        this.#graced = true;
+        usable = true;
+      } else if (usable && serverReady) this.#graced = false;
       next = {
         serverReady: usable,
         serverProblem: usable ? undefined : 'triton reports not ready',

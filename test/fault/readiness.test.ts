@@ -102,3 +102,33 @@ describe('GET /v2/models/{m}/ready', () => {
     expect(await unknown.json()).toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 });
+
+describe('nothing to serve', () => {
+  it('is not ready when the backend has no model at all', async () => {
+    triton = new FakeTriton();
+    triton.models.clear();
+    await triton.start();
+    gateway = await startTestGateway(triton.address);
+    const { status, body } = await readiness(gateway.url);
+    expect(status).toBe(503);
+    expect(body.reasons).toEqual(['no model is served']);
+  });
+});
+
+describe('Triton turning not ready', () => {
+  it('is reported after at most one poll of grace (a blip between two calls is absorbed, a state is not)', async () => {
+    triton = new FakeTriton();
+    await triton.start();
+    // Only this test's pollNow() calls poll (no background poll in between).
+    gateway = await startTestGateway(triton.address, { READINESS_POLL_INTERVAL_MS: '600000' });
+    await gateway.gateway.monitor.pollNow();
+    expect((await readiness(gateway.url)).status).toBe(200);
+    triton.serverReady = false;
+    await gateway.gateway.monitor.pollNow();
+    expect((await readiness(gateway.url)).status).toBe(200);
+    await gateway.gateway.monitor.pollNow();
+    const { status, body } = await readiness(gateway.url);
+    expect(status).toBe(503);
+    expect(body.reasons).toEqual(['triton reports not ready']);
+  });
+});

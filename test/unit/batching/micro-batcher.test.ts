@@ -266,6 +266,27 @@ describe('deadlines and cancellation', () => {
     expect(rowsOf(await patient).tags).toEqual(['v2']);
   });
 
+  it('answers 504 on time to a member waiting for an in-flight slot while the backend hangs', async () => {
+    const b = batcher({ maxInflightBatches: 1 });
+    void b.dispatch(request(8, 0), context(8)); // in flight, never answered
+    const started = Date.now();
+    const late = settle(b.dispatch(request(1, 0), context(1, { deadline: started + 200 })));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await late).toMatchObject({ ok: false, error: { code: 'DEADLINE_EXCEEDED' } });
+    expect(Date.now() - started).toBeLessThanOrEqual(200);
+    expect(backend.calls).toHaveLength(1);
+  });
+
+  it('keeps queues of different batch limits apart (a version swap that raised max_batch_size)', async () => {
+    const b = batcher({ maxBatchRows: 64 });
+    void b.dispatch(request(2, 0), context(2, { maxBatchSize: 8 }));
+    const bigger = settle(b.dispatch(request(12, 100), context(12, { maxBatchSize: 16 })));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(backend.calls.map((call) => call.request.inputs[0]?.shape[0]).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual([2, 12]);
+    backend.calls.forEach((call) => call.answer());
+    expect((await bigger).ok).toBe(true);
+  });
+
   it('takes a member whose client left out of the queue', async () => {
     const b = batcher();
     const leaving = new AbortController();
