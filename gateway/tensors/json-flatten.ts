@@ -16,31 +16,15 @@ import type { TensorDataError } from './tensor-data-error.ts';
 export function countJsonElements(data: unknown, maxDepth: number): Result<number, TensorDataError> {
   if (!Array.isArray(data)) return ok(1);
   if (maxDepth < 1) return err(depthError(maxDepth));
-  const parents: (readonly unknown[])[] = [];
-  const parentPositions: number[] = [];
-  let current: readonly unknown[] = data;
-  let position = 0;
   let count = 0;
-  for (;;) {
-    while (position < current.length && !Array.isArray(current[position])) {
-      position++;
-      count++;
-    }
-    const child = current[position];
-    if (Array.isArray(child)) {
-      if (parents.length + 1 >= maxDepth) return err(depthError(maxDepth));
-      parents.push(current);
-      parentPositions.push(position + 1);
-      current = child;
-      position = 0;
-      continue;
-    }
-    const parent = parents.pop();
-    const parentPosition = parentPositions.pop();
-    if (parent === undefined || parentPosition === undefined) return ok(count);
-    current = parent;
-    position = parentPosition;
-  }
+  const within = forEachRun(
+    data,
+    (_run, start, end) => {
+      count += end - start;
+    },
+    maxDepth,
+  );
+  return within ? ok(count) : err(depthError(maxDepth));
 }
 
 /** Checks that `data` holds exactly `expectedCount` elements within `maxDepth`. */
@@ -79,13 +63,14 @@ export function flattenJsonData(
 
 /**
  * Calls `visit` for each maximal run of consecutive non-array elements, in row-major order:
- * `run[start..end)` are leaves. Depth is not checked: count first.
- * Stops when `visit` returns true.
+ * `run[start..end)` are leaves. Stops when `visit` returns true. Returns false (and stops) when
+ * arrays nest `maxDepth` deep or more below `root`'s own level; true otherwise.
  */
 export function forEachRun(
   root: readonly unknown[],
   visit: (run: readonly unknown[], start: number, end: number) => boolean | void,
-): void {
+  maxDepth = Number.POSITIVE_INFINITY,
+): boolean {
   const parents: (readonly unknown[])[] = [];
   const parentPositions: number[] = [];
   let current = root;
@@ -93,9 +78,10 @@ export function forEachRun(
   for (;;) {
     const start = position;
     while (position < current.length && !Array.isArray(current[position])) position++;
-    if (position > start && visit(current, start, position) === true) return;
+    if (position > start && visit(current, start, position) === true) return true;
     const child = current[position];
     if (Array.isArray(child)) {
+      if (parents.length + 1 >= maxDepth) return false;
       parents.push(current);
       parentPositions.push(position + 1);
       current = child;
@@ -104,7 +90,7 @@ export function forEachRun(
     }
     const parent = parents.pop();
     const parentPosition = parentPositions.pop();
-    if (parent === undefined || parentPosition === undefined) return;
+    if (parent === undefined || parentPosition === undefined) return true;
     current = parent;
     position = parentPosition;
   }
