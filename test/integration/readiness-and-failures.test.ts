@@ -251,8 +251,7 @@ describe('Triton failing under load', () => {
       expect(metricValue(await metricsText(url), 'gateway_breaker_state')).toBe(0);
       expect((await readiness(url)).body).toMatchObject({ ready: true, reasons: [], checks: { breaker: 'closed', server: 'ready' } });
 
-      const after = await startDigitsLoad(url, { clients: CLIENTS, guardMs: TIMEOUT_MS + SLACK_MS + 2000, maxPerClient: 3 }).done;
-      expect(tally(after), 'after the recovery').toBe(`200 OK x${3 * CLIENTS}`);
+      await expectAllServed(url, CLIENTS, TIMEOUT_MS);
     } finally {
       states.stop();
       await load.stop();
@@ -323,8 +322,7 @@ describe('Triton failing under load', () => {
       const transitions = await breakerTransitions(url);
       expect(transitions.closed - transitionsAtResume.closed, 'closed again after the resume').toBeGreaterThanOrEqual(1);
       expect(states.seen.at(-1)).toBe('closed');
-      const after = await startDigitsLoad(url, { clients: CLIENTS, guardMs: TIMEOUT_MS + SLACK_MS + 2000, maxPerClient: 3 }).done;
-      expect(tally(after), 'after the recovery').toBe(`200 OK x${3 * CLIENTS}`);
+      await expectAllServed(url, CLIENTS, TIMEOUT_MS);
     } finally {
       states.stop();
       await load.stop();
@@ -409,4 +407,10 @@ async function tritonState(handle: TritonServerHandle, model: string): Promise<s
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('not started');
   return value;
+}
+
+/** After a recovery: every client's requests are served again. */
+async function expectAllServed(url: string, clients: number, timeoutMs: number): Promise<void> {
+  const after = await startDigitsLoad(url, { clients, guardMs: timeoutMs + SLACK_MS + 2000, maxPerClient: 3 }).done;
+  expect(tally(after), 'after the recovery').toBe(`200 OK x${3 * clients}`);
 }
