@@ -1,11 +1,15 @@
-"""Generic "python backend twin" of an ONNX model, for the real-Triton integration tests.
+"""Runs a model.onnx with the onnxruntime package inside Triton's Python backend.
 
-The pip-installed tritonserver has no ONNX Runtime backend, so twin-repository.ts serves each model of
-model_repository/ through Triton's Python backend: the same config (names, datatypes, dims, reshape,
-max_batch_size, version_policy, dynamic_batching) with `backend: "python"`, and in each version
-directory this file as model.py next to the original model.onnx. It runs that model.onnx with the
-onnxruntime package and hands Triton each output in the config's full shape, so clients (and the
-gateway) see what Triton's onnxruntime backend would show.
+The pip-installed tritonserver (PyPI's nvidia-pytriton) has Triton's Python backend but no ONNX Runtime
+backend. This one file fills that gap in two ways:
+- the CPU Triton image (containers/triton-cpu/Containerfile) installs it as the Python-based backend
+  named "onnxruntime" (backends/onnxruntime/model.py), so that image serves model_repository/ exactly
+  as written (backend: "onnxruntime"), version swaps in poll mode included;
+- the test suite's "python backend twins" (test/support/real-triton/twin-repository.ts) copy it as
+  model.py into each version directory of a generated repository whose configs say backend: "python".
+Either way it reads the model's config (names, datatypes, dims, reshape, max_batch_size) and hands
+Triton each output in the config's full shape, so clients (and the gateway) see what Triton's own
+onnxruntime backend would show.
 
 An optional twin.json in the version directory changes the behaviour, for tests of slow or broken
 models: {"fail_load": true, "load_delay_ms": 2000, "infer_delay_ms": 500}.
@@ -79,7 +83,11 @@ class TritonPythonModel:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(os.path.join(version_dir, "model.onnx"), options, providers=["CPUExecutionProvider"])
+        # The config's file name when it names an ONNX file; for Python-backend twins it names model.py.
+        model_file = config.get("default_model_filename") or ""
+        if not model_file.endswith(".onnx"):
+            model_file = "model.onnx"
+        self.session = ort.InferenceSession(os.path.join(version_dir, model_file), options, providers=["CPUExecutionProvider"])
         self.ort_string_inputs = {arg.name for arg in self.session.get_inputs() if arg.type == "tensor(string)"}
 
     def execute(self, requests):

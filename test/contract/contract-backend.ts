@@ -4,13 +4,13 @@
 // interface, so whatever it checks holds for both.
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { eventually, startTestGateway } from '../support/gateway-harness.ts';
 import type { TestGateway } from '../support/gateway-harness.ts';
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 import type { TritonServerHandle } from '../support/real-triton/triton-server.ts';
 import { BROKEN_MODEL_ONNX, createTempModelRepository } from '../support/temp-model-repository.ts';
+import { TWIN_MODEL_PY } from '../support/real-triton/twin-repository.ts';
 import type { TempModelRepository } from '../support/temp-model-repository.ts';
 
 /**
@@ -52,7 +52,6 @@ const CONTRACT_ENV: Readonly<Record<string, string>> = { BREAKER_ROLLING_WINDOW_
 const START_HOOK_TIMEOUT_MS = 60_000;
 const TRITON_POLL_MS = 1000;
 const EMBEDDED_POLL_MS = 100;
-const TWIN_MODEL_PY = fileURLToPath(new URL('../support/real-triton/twin_model.py', import.meta.url));
 
 /** Real Triton in poll mode (--repository-poll-secs=1) on a twin of model_repository/; the gateway in-process. */
 export function useTritonContractBackend(): ContractBackend & { readonly triton: TritonServerHandle } {

@@ -1,7 +1,7 @@
 // Generates, in a temporary directory, a "python backend twin" of model_repository/ that the pip-installed
 // tritonserver (no ONNX Runtime backend) can serve: every model keeps its name, versions, inputs, outputs,
 // dims, reshape, max_batch_size, version_policy and dynamic_batching; only the backend changes. Each
-// version directory gets twin_model.py as model.py next to a copy of its model.onnx. The gateway cannot
+// version directory gets containers/triton-cpu/onnx_model.py as model.py next to a copy of its model.onnx. The gateway cannot
 // tell the difference: same gRPC protocol, names, shapes, versions and readiness behaviour.
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,12 +11,13 @@ import { topLevelFields } from './pbtxt-fields.ts';
 import { REPO_ROOT } from './provision.ts';
 
 export const MODEL_REPOSITORY = join(REPO_ROOT, 'model_repository');
-const TWIN_MODEL_PY = fileURLToPath(new URL('./twin_model.py', import.meta.url));
+/** The model.py of every twin version (also the CPU Triton image's Python-based "onnxruntime" backend). */
+export const TWIN_MODEL_PY = fileURLToPath(new URL('../../../containers/triton-cpu/onnx_model.py', import.meta.url));
 /** Settings of the ONNX Runtime backend (or the serving hardware) that a Python-backend twin must not carry. */
 const DROPPED_FIELDS = new Set(['platform', 'backend', 'default_model_filename', 'instance_group', 'optimization']);
 const TWIN_INSTANCE_GROUP = 'instance_group [ { kind: KIND_CPU, count: 1 } ]';
 
-/** Per-version behaviour, written as twin.json in the version directory and read by twin_model.py. */
+/** Per-version behaviour, written as twin.json in the version directory and read by onnx_model.py. */
 export interface TwinBehaviour {
   /** initialize() raises: the version fails to load (start Triton with --exit-on-error=false). */
   readonly failLoad?: boolean;
