@@ -1,0 +1,48 @@
+# The triton-gateway image: `docker build -t triton-gateway .` (or `podman build`).
+#
+# Multi-stage: the build stage installs every dependency and compiles the TypeScript; the runtime stage
+# gets the compiled build and production dependencies only, runs as a non-root user, and runs node as
+# PID 1 so SIGTERM reaches the gateway's own handler and the drain (see README, "Graceful shutdown")
+# runs. The gateway starts no child processes, so no init process is needed to reap zombies.
+#
+# NODE_IMAGE lets a machine without access to Docker Hub build on a local base of the same kind
+# (containers/build-images.sh does that here); users keep the default.
+ARG NODE_IMAGE=node:24-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# .npmrc skips onnxruntime-node's download of CUDA libraries: its CPU build is inside the npm package.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY gateway ./gateway
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ # onnxruntime-node ships prebuilt libraries for every OS and CPU (about 290 MB); keep this platform's.
+ && keep="linux/$(node -p process.arch)" \
+ && for dir in node_modules/onnxruntime-node/bin/napi-v*/*/*; do \
+      case "$dir" in *"/$keep") ;; *) rm -rf "$dir" ;; esac; \
+    done \
+ && test -e "node_modules/onnxruntime-node/bin/napi-v6/$keep/onnxruntime_binding.node"
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production \
+    PORT=8080 \
+    # The heap a pod's memory limit can hold: V8 otherwise sizes its heap from the host's memory, not the
+    # container's limit, and grows it lazily to several hundred MiB under load. 256 MiB of old space
+    # holds the largest request the default limits allow; small young generations keep the resident
+    # size down (measured in the README's Deployment section). Override NODE_OPTIONS with the pod's limits.
+    NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=4"
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# The example models: with TRITON_GRPC_URL unset the gateway serves them itself (the embedded backend).
+COPY model_repository ./model_repository
+# Numeric, so Kubernetes' runAsNonRoot can check it; uid 1000 is the node image's own "node" user.
+USER 1000:1000
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "dist/gateway/healthcheck.js"]
+CMD ["node", "dist/gateway/main.js"]
