@@ -7,17 +7,16 @@ import { readdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePorts } from './free-port.ts';
 import { provisionTriton } from './provision.ts';
-import { tritonHttp } from './triton-http.ts';
+import { tritonHttp, waitForHttpOk } from './triton-http.ts';
 import type { TritonHttpAnswer } from './triton-http.ts';
 import type { TritonInstallation } from './provision.ts';
+import { sharedTritonArgs } from './triton-args.ts';
 import type { TritonLauncher, TritonServerHandle, TritonServerOptions } from './triton-server.ts';
 
 const HOST = '127.0.0.1';
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const LIVE_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
-const POLL_MS = 50;
-const PROBE_TIMEOUT_MS = 2_000;
 const FRESH_PORT_ATTEMPTS = 5;
 const SAME_PORT_ATTEMPTS = 40;
 const SAME_PORT_RETRY_MS = 250;
@@ -32,9 +31,7 @@ export class LocalTritonLauncher implements TritonLauncher {
   readonly description = 'the pip-installed tritonserver (nvidia-pytriton) as a child process';
 
   async launch(options: TritonServerOptions): Promise<TritonServerHandle> {
-    if (options.loadModels !== undefined && options.modelControl !== 'explicit') {
-      throw new Error(`loadModels needs modelControl 'explicit' (got '${options.modelControl}')`);
-    }
+    sharedTritonArgs(options); // refuses inconsistent options before anything is installed
     const server = new LocalTritonServer(await provisionTriton(), options);
     await server.startOnFreePorts();
     return server;
@@ -98,17 +95,11 @@ class LocalTritonServer implements TritonServerHandle {
   }
 
   async waitReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    let last = 'no answer yet';
-    for (;;) {
+    const failed = await waitForHttpOk(this.httpUrl, '/v2/health/ready', timeoutMs, () => {
       const running = this.#running;
-      if (running === undefined || running.ended !== undefined) throw this.#failure(`tritonserver is not running (${running?.ended ?? 'stopped'}), so it will not be ready`);
-      const probe = await this.#get('/v2/health/ready');
-      if (probe.status === 200) return;
-      last = probe.status === 0 ? probe.body : `HTTP ${probe.status} ${probe.body}`;
-      if (Date.now() > until) throw this.#failure(`tritonserver not ready within ${timeoutMs} ms (last answer: ${last})`);
-      await sleep(POLL_MS);
-    }
+      return running === undefined ? 'stopped' : running.ended;
+    });
+    if (failed !== undefined) throw this.#failure(`tritonserver not ready: ${failed}`);
   }
 
   stop(): Promise<void> {
@@ -155,21 +146,16 @@ class LocalTritonServer implements TritonServerHandle {
   /** 'live', or why not: 'address in use' or another reason (the log says more). */
   async #startAndWaitLive(): Promise<string> {
     const running = this.#spawn();
-    const until = Date.now() + LIVE_TIMEOUT_MS;
-    for (;;) {
-      if (running.ended !== undefined) {
-        finish(running);
-        return ADDRESS_IN_USE.test(this.#lastStartLog()) ? 'address in use' : `it exited (${running.ended})`;
-      }
-      if ((await this.#get('/v2/health/live')).status === 200) return 'live';
-      if (Date.now() > until) {
-        running.child.kill('SIGKILL');
-        await running.exited;
-        finish(running);
-        return `not live within ${LIVE_TIMEOUT_MS} ms`;
-      }
-      await sleep(POLL_MS);
+    const failed = await waitForHttpOk(this.httpUrl, '/v2/health/live', LIVE_TIMEOUT_MS, () => running.ended);
+    if (failed === undefined) return 'live';
+    if (running.ended !== undefined) {
+      finish(running);
+      return ADDRESS_IN_USE.test(this.#lastStartLog()) ? 'address in use' : `it exited (${running.ended})`;
     }
+    running.child.kill('SIGKILL');
+    await running.exited;
+    finish(running);
+    return failed;
   }
 
   #spawn(): Running {
@@ -177,8 +163,6 @@ class LocalTritonServer implements TritonServerHandle {
     const options = this.#options;
     this.#starts += 1;
     const shmPrefix = `${this.#id}s${this.#starts}_`;
-    const verboseSetting = process.env['TRITON_LOG_VERBOSE'];
-    const verbose = verboseSetting === undefined || verboseSetting === '' ? undefined : verboseSetting;
     const args = [
       `--model-repository=${options.repository}`,
       `--backend-directory=${backendsDir}`,
@@ -188,16 +172,9 @@ class LocalTritonServer implements TritonServerHandle {
       `--grpc-address=${HOST}`,
       `--grpc-port=${this.#ports.grpc}`,
       '--allow-metrics=false',
-      `--model-control-mode=${options.modelControl}`,
-      ...(options.modelControl === 'poll' ? ['--repository-poll-secs=1'] : []),
-      '--backend-config=python,shm-default-byte-size=4194304',
-      '--backend-config=python,shm-growth-byte-size=1048576',
+      // Several servers share the host's /dev/shm: each start gets its own region names.
       `--backend-config=python,shm-region-prefix-name=${shmPrefix}`,
-      '--exit-timeout-secs=5',
-      '--disable-auto-complete-config',
-      ...(options.loadModels ?? []).map((model) => `--load-model=${model}`),
-      ...(verbose === undefined ? [] : [`--log-verbose=${verbose}`]),
-      ...(options.extraArgs ?? []),
+      ...sharedTritonArgs(options),
     ];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -239,11 +216,6 @@ class LocalTritonServer implements TritonServerHandle {
 
   request(method: string, path: string, body?: unknown): Promise<TritonHttpAnswer> {
     return tritonHttp(this.httpUrl, method, path, body);
-  }
-
-  async #get(path: string): Promise<TritonHttpAnswer> {
-    const answer = await tritonHttp(this.httpUrl, 'GET', path, undefined, PROBE_TIMEOUT_MS);
-    return { status: answer.status, body: answer.body.slice(0, 500) };
   }
 
   #append(text: string): void {

@@ -26,3 +26,25 @@ export function tritonHttp(baseUrl: string, method: string, path: string, body?:
     request.end(payload);
   });
 }
+
+const WAIT_POLL_MS = 50;
+const PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * Polls GET `path` until it answers 200. `gone()` says why the server cannot answer any more (it exited),
+ * which ends the wait at once. Resolves with undefined on success, else with why it gave up.
+ */
+export async function waitForHttpOk(baseUrl: string, path: string, timeoutMs: number, gone: () => string | undefined): Promise<string | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const reason = gone();
+    if (reason !== undefined) return `tritonserver is not running (${reason})`;
+    const probe = await tritonHttp(baseUrl, 'GET', path, undefined, PROBE_TIMEOUT_MS);
+    if (probe.status === 200) return undefined;
+    if (Date.now() > until) {
+      const last = probe.status === 0 ? probe.body : `HTTP ${probe.status} ${probe.body.slice(0, 500)}`;
+      return `no 200 from ${path} within ${timeoutMs} ms (last answer: ${last})`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}

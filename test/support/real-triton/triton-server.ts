@@ -1,7 +1,9 @@
-// Starts a real Triton Inference Server for the integration tests. One seam, TritonLauncher, so the same
-// tests can later run against the official Triton container image (TRITON_IMAGE) instead of the
-// pip-installed tritonserver that runs here without Docker or a GPU.
+// Starts a real Triton Inference Server for the integration tests. One seam, TritonLauncher: by default
+// the pip-installed tritonserver as a child process (no Docker, no GPU); with TRITON_IMAGE set, that
+// image started through testcontainers (podman or Docker), e.g. the project's CPU Triton image
+// localhost/triton-cpu:2.51.0 (containers/build-images.sh). Both serve the same twin repositories.
 // TRITON_LOG_VERBOSE=N adds --log-verbose=N (every request is then logged, shown when a test fails).
+import { ContainerTritonLauncher } from './container-triton-launcher.ts';
 import { LocalTritonLauncher } from './local-triton-launcher.ts';
 import type { TritonHttpAnswer } from './triton-http.ts';
 
@@ -47,10 +49,7 @@ export interface TritonLauncher {
 
 export function tritonLauncher(): TritonLauncher {
   const image = process.env['TRITON_IMAGE'];
-  if (image !== undefined && image !== '') {
-    throw new Error(`TRITON_IMAGE=${image}: starting Triton from a container image is not implemented yet; unset TRITON_IMAGE to run the pip-installed tritonserver`);
-  }
-  return new LocalTritonLauncher();
+  return image !== undefined && image !== '' ? new ContainerTritonLauncher({ image }) : new LocalTritonLauncher();
 }
 
 export function startTritonServer(options: TritonServerOptions): Promise<TritonServerHandle> {
