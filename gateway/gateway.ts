@@ -20,8 +20,11 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 
-/** After the grace period, how long cancelled requests get to write their 503 before sockets close. */
-const FINAL_ANSWER_WAIT_MS = 1000;
+/**
+ * After the grace period, how long cancelled requests get to write their 503 before sockets close. Part
+ * of what a stop can take: k8s/ and compose.yaml give the process SHUTDOWN_GRACE_MS + this, and more.
+ */
+export const FINAL_ANSWER_WAIT_MS = 1000;
 
 /** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -84,6 +87,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     logger: logger.child({ component: 'readiness' }),
   });
   const gate = new DrainGate();
+  metrics.countInFlightWith(() => gate.inFlight);
   const dispatcher: InferDispatcher =
     config.BATCHING === 'on'
       ? new MicroBatcher({

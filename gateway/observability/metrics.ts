@@ -22,6 +22,10 @@ export interface GatewayMetrics {
   readonly queueWait: Histogram<'model'>;
   readonly queueRows: Gauge<'model'>;
   readonly shedRequests: Counter<'model'>;
+  /** Requests being worked on (not probes or /metrics): the load signal for autoscaling (k8s/ HPA). */
+  readonly inflightRequests: Gauge;
+  /** Where inflightRequests reads its value when scraped, so counting costs nothing per request. */
+  countInFlightWith(reader: () => number): void;
 }
 
 const BATCH_ROW_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -31,6 +35,7 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
   const registry = new Registry();
   if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
   const registers = [registry];
+  let readInFlight: () => number = () => 0;
   return {
     registry,
     httpRequests: new Counter({
@@ -112,5 +117,16 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
       labelNames: ['model'],
       registers,
     }),
+    inflightRequests: new Gauge({
+      name: 'gateway_inflight_requests',
+      help: 'Requests the gateway is working on (received, not yet answered); probes and /metrics excluded.',
+      registers,
+      collect() {
+        this.set(readInFlight());
+      },
+    }),
+    countInFlightWith(reader) {
+      readInFlight = reader;
+    },
   };
 }
