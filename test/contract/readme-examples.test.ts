@@ -1,22 +1,9 @@
 // The README's first requests, run as written against `npm start`'s default (the embedded backend on
 // model_repository/): each curl example must return exactly the JSON answer the README shows after it.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/gateway-process.ts';
 import { startTestGateway } from '../support/gateway-harness.ts';
-
-interface Example {
-  readonly path: string;
-  readonly body: string;
-  readonly answer: string;
-}
-
-/** Each ```sh block holding `curl -s localhost:8080<path> ... -d '<body>'` followed by a ```json block. */
-function readmeExamples(): Example[] {
-  const readme = readFileSync(`${REPO_ROOT}README.md`, 'utf8');
-  const pattern = /```sh\ncurl -s localhost:8080(\S+)[^\n]*-d '([\s\S]*?)'\n```\n(?:answers\n)?```json\n([\s\S]*?)\n```/g;
-  return [...readme.matchAll(pattern)].map((match) => ({ path: match[1] ?? '', body: match[2] ?? '', answer: match[3] ?? '' }));
-}
+import { readmeExamples } from '../support/readme-examples.ts';
 
 describe('README examples', () => {
   const examples = readmeExamples();

@@ -1,0 +1,195 @@
+// The images as a pod runs them: the gateway container in front of a Triton container on one network
+// (podman here, Docker elsewhere), started with testcontainers. Triton is the project's CPU image serving
+// a twin of model_repository/ (TRITON_IMAGE picks another image whose Python has onnxruntime). Shown
+// here: answers equal onnxruntime's; the gateway image runs as the user, PID 1 and heap cap it promises
+// and its HEALTHCHECK works; /ready follows the Triton container going and coming back; and stopping the
+// gateway container under load answers every request it had accepted.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { GenericContainer, getContainerRuntimeClient, Network, Wait } from 'testcontainers';
+import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildInferRequest, readInferResponse } from '../support/binary-infer.ts';
+import { containerTestsUnavailable } from '../support/containers/container-engine.ts';
+import type { ContainerEngine } from '../support/containers/container-engine.ts';
+import { containerImages, GATEWAY_IMAGE, TRITON_CPU_IMAGE } from '../support/containers/images.ts';
+import { eventually } from '../support/gateway-harness.ts';
+import { HUNG, NO_ANSWER, startDigitsLoad, tally } from '../support/infer-load.ts';
+import { ContainerTritonLauncher } from '../support/real-triton/container-triton-launcher.ts';
+import { referenceInfer } from '../support/real-triton/reference-infer.ts';
+import { printTritonLogOnFailure } from '../support/real-triton/triton-log-on-failure.ts';
+import type { TritonServerHandle } from '../support/real-triton/triton-server.ts';
+import { createTwinRepository } from '../support/real-triton/twin-repository.ts';
+import type { TwinRepository } from '../support/real-triton/twin-repository.ts';
+
+const run = promisify(execFile);
+
+const TRITON_ALIAS = 'triton';
+const GATEWAY_PORT = 8080;
+const POLL_MS = 500;
+const CONTROL_TIMEOUT_MS = 1000;
+/** Each Triton execute() of digits sleeps this long, so a stop surely finds requests in flight. */
+const DIGITS_DELAY_MS = 300;
+const SHUTDOWN_GRACE_MS = 10_000;
+const CLIENTS = 32;
+const START_TIMEOUT_MS = 10 * 60_000;
+const digits = JSON.parse(readFileSync(new URL('../fixtures/digits-sample.json', import.meta.url), 'utf8')) as { images: number[][] };
+const texts = JSON.parse(readFileSync(new URL('../fixtures/texts-sample.json', import.meta.url), 'utf8')) as { texts: string[] };
+const IMAGES = digits.images.slice(0, 64);
+const TEXTS = texts.texts.slice(0, 20);
+
+const skip = containerTestsUnavailable();
+
+describe.skipIf(skip !== undefined)('the gateway image in front of a Triton container', () => {
+  let engine: ContainerEngine;
+  let network: StartedNetwork | undefined;
+  let twin: TwinRepository | undefined;
+  let triton: TritonServerHandle | undefined;
+  let gateway: StartedTestContainer | undefined;
+  printTritonLogOnFailure(() => triton);
+
+  beforeAll(async () => {
+    engine = await containerImages();
+    network = await new Network().start();
+    twin = await createTwinRepository({ behaviour: { 'digits/2': { inferDelayMs: DIGITS_DELAY_MS } } });
+    const image = process.env['TRITON_IMAGE'] ?? TRITON_CPU_IMAGE;
+    triton = await new ContainerTritonLauncher({ image, network: { network, alias: TRITON_ALIAS } }).launch({ repository: twin.path, modelControl: 'poll' });
+    await triton.waitReady(60_000);
+    gateway = await startGatewayContainer(network);
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await gateway?.stop({ timeout: 20_000 });
+    await triton?.stop();
+    await network?.stop();
+    await twin?.remove();
+  }, 60_000);
+
+  const url = (): string => `http://${gateway?.getHost() ?? ''}:${gateway?.getMappedPort(GATEWAY_PORT) ?? 0}`;
+
+  it('answers every digit and text as onnxruntime computes it, JSON and binary', async () => {
+    const [digitsExpected, textsExpected] = await Promise.all([
+      referenceInfer({ model: 'digits', version: '2', inputs: { pixels: { shape: [IMAGES.length, 64], data: IMAGES.flat() } } }),
+      referenceInfer({ model: 'text_topic', version: '1', inputs: { text: { shape: [TEXTS.length, 1], data: TEXTS } } }),
+    ]);
+    // One binary batch of 64 rows, and 64 one-row JSON requests at once (the gateway batches those).
+    const batch = await infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [IMAGES.length, 64], data: IMAGES.flat(), binary: true }], true);
+    expect(batch.get('label')).toEqual(digitsExpected['label']?.data);
+    expectClose(batch.get('probabilities'), digitsExpected['probabilities']?.data);
+    const single = await Promise.all(IMAGES.map((image) => infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: image, binary: false }], false)));
+    expect(single.map((answer) => answer.get('label')?.[0])).toEqual(digitsExpected['label']?.data);
+    const text = await infer(url(), 'text_topic', [{ name: 'text', datatype: 'BYTES', shape: [TEXTS.length, 1], data: TEXTS, binary: false }], false);
+    expect(text.get('label')).toEqual(textsExpected['label']?.data);
+  });
+
+  it('runs node as PID 1 under uid 1000 with the heap cap, and its HEALTHCHECK passes', async () => {
+    const container = need(gateway);
+    const identity = await container.exec(['sh', '-c', 'id -u; id -g; tr "\\0" " " </proc/1/cmdline; echo; printf "%s" "$NODE_OPTIONS"']);
+    const [uid, gid, pid1, nodeOptions] = identity.output.trim().split('\n');
+    expect({ uid, gid, pid1: pid1?.trim(), nodeOptions }).toEqual({ uid: '1000', gid: '1000', pid1: 'node dist/gateway/main.js', nodeOptions: expect.stringMatching(/--max-old-space-size=\d+/) });
+    // The image's own HEALTHCHECK command (podman runs no health checks by itself here; Docker does).
+    const client = await getContainerRuntimeClient();
+    const inspected = await client.container.inspect(client.container.getById(container.getId()));
+    const test = inspected.Config.Healthcheck?.Test ?? [];
+    expect(test.slice(0, 2), 'HEALTHCHECK of the image (podman needs --format docker to keep it)').toEqual(['CMD', 'node']);
+    expect((await container.exec(test.slice(1))).exitCode).toBe(0);
+  });
+
+  it('/ready follows the Triton container: 503 within a poll of it stopping, 200 again once it is back', async () => {
+    const handle = need(triton);
+    await eventually(async () => (await fetch(`${url()}/ready`)).status === 200, 10_000);
+    await handle.stop();
+    const stopped = Date.now();
+    await eventually(async () => (await fetch(`${url()}/ready`)).status === 503, POLL_MS + CONTROL_TIMEOUT_MS + 1500, 50);
+    const notReadyAfter = Date.now() - stopped;
+    const body = (await (await fetch(`${url()}/ready`)).json()) as { reasons: string[] };
+    expect(body.reasons.join('; ')).toMatch(/triton unreachable/);
+    expect((await fetch(`${url()}/health`)).status, 'liveness does not depend on Triton').toBe(200);
+
+    await handle.restart();
+    await handle.waitReady(60_000);
+    const back = Date.now();
+    // The breaker may have opened while Triton was gone: it probes again after BREAKER_RESET_TIMEOUT_MS.
+    await eventually(async () => (await fetch(`${url()}/ready`)).status === 200, 15_000, 50);
+    console.info(`[container test] /ready 503 ${notReadyAfter} ms after Triton stopped; 200 ${Date.now() - back} ms after it was ready again`);
+    expect((await infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: IMAGES[0] ?? [], binary: false }], false)).get('label')).toHaveLength(1);
+  }, 120_000);
+
+  it(`stopping the gateway container (${'`'}stop${'`'}, SIGTERM) under ${CLIENTS} clients answers every request it accepted and exits 0`, async () => {
+    const own = await startGatewayContainer(need(network));
+    const ownUrl = `http://${own.getHost()}:${own.getMappedPort(GATEWAY_PORT)}`;
+    const load = startDigitsLoad(ownUrl, { clients: CLIENTS, guardMs: SHUTDOWN_GRACE_MS + 10_000, maxPerClient: 10_000 });
+    await eventually(() => load.outcomes.filter((outcome) => outcome.status === 200).length >= CLIENTS, 20_000);
+    const signalled = performance.now();
+    await run(engine.cli, ['stop', '--time', String(SHUTDOWN_GRACE_MS / 1000 + 10), own.getId()]);
+    const outcomes = await load.stop();
+    const client = await getContainerRuntimeClient();
+    const state = (await client.container.inspect(client.container.getById(own.getId()))).State;
+    const logs = await containerLog(own);
+    await own.stop({ remove: true }).catch(() => undefined);
+
+    const summary = `${tally(outcomes)}\n--- gateway log (tail) ---\n${logs.split('\n').slice(-15).join('\n')}`;
+    console.info(`[container test] stop under load: ${tally(outcomes)}`);
+    // In flight when the signal was sent (Triton holds each batch 300 ms): accepted, so answered 200.
+    const inFlight = outcomes.filter((outcome) => outcome.started < signalled - 50 && outcome.ended > signalled);
+    expect(inFlight.length, summary).toBeGreaterThan(CLIENTS / 2);
+    expect(inFlight.filter((outcome) => outcome.status !== 200), summary).toEqual([]);
+    // Later: refused honestly while draining (503 SHUTTING_DOWN), or no connection once it has exited.
+    const other = outcomes.filter((outcome) => !(outcome.status === 200 && outcome.code === 'OK') && !(outcome.status === 503 && outcome.code === 'SHUTTING_DOWN') && outcome.status !== NO_ANSWER);
+    expect(other, summary).toEqual([]);
+    expect(outcomes.filter((outcome) => outcome.status === NO_ANSWER && outcome.started < signalled), summary).toEqual([]);
+    expect(outcomes.filter((outcome) => outcome.status === HUNG), summary).toEqual([]);
+    expect({ exitCode: state.ExitCode, drained: /"drained":true[^\n]*"msg":"gateway stopped"/.test(logs) }, summary).toEqual({ exitCode: 0, drained: true });
+  }, 120_000);
+});
+
+/** A gateway container on `network`, in front of triton:8001, port 8080 published on a free host port. */
+async function startGatewayContainer(network: StartedNetwork): Promise<StartedTestContainer> {
+  return new GenericContainer(GATEWAY_IMAGE)
+    .withNetwork(network)
+    .withEnvironment({
+      TRITON_GRPC_URL: `${TRITON_ALIAS}:8001`,
+      READINESS_POLL_INTERVAL_MS: String(POLL_MS),
+      TRITON_CONTROL_TIMEOUT_MS: String(CONTROL_TIMEOUT_MS),
+      BREAKER_RESET_TIMEOUT_MS: '1000',
+      SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
+      LOG_LEVEL: 'info',
+    })
+    .withExposedPorts(GATEWAY_PORT)
+    .withWaitStrategy(Wait.forHttp('/ready', GATEWAY_PORT).forStatusCode(200))
+    .withStartupTimeout(60_000)
+    .start();
+}
+
+async function infer(url: string, model: string, inputs: Parameters<typeof buildInferRequest>[0]['inputs'], binaryOut: boolean): Promise<Map<string, unknown[]>> {
+  const { body, headers } = buildInferRequest({ inputs, outputs: model === 'digits' ? [{ name: 'probabilities', binary: binaryOut }, { name: 'label', binary: binaryOut }] : [{ name: 'label', binary: binaryOut }] });
+  const response = await fetch(`${url}/v2/models/${model}/infer`, { method: 'POST', headers, body });
+  if (response.status !== 200) throw new Error(`${model}: HTTP ${response.status} ${await response.text()}`);
+  const decoded = await readInferResponse(response);
+  return new Map(decoded.outputs.map((output) => [output.name, output.data]));
+}
+
+function expectClose(actual: readonly unknown[] | undefined, expected: readonly unknown[] | undefined): void {
+  expect(actual?.length).toBe(expected?.length);
+  const far = (actual ?? []).flatMap((value, index) => (Math.abs(Number(value) - Number(expected?.[index])) > 1e-5 ? [index] : []));
+  expect(far).toEqual([]);
+}
+
+async function containerLog(container: StartedTestContainer): Promise<string> {
+  const stream = await container.logs();
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  await new Promise((resolve) => {
+    stream.once('end', resolve);
+    setTimeout(resolve, 2000);
+  });
+  stream.destroy();
+  return text;
+}
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('not started');
+  return value;
+}
