@@ -1,6 +1,7 @@
 // The images as a pod runs them: the gateway container in front of a Triton container on one network
 // (podman here, Docker elsewhere), started with testcontainers. Triton is the project's CPU image serving
-// a twin of model_repository/ (TRITON_IMAGE picks another image whose Python has onnxruntime). Shown
+// a twin of model_repository/ whose digits model takes 300 ms a batch (the twins need onnxruntime in the
+// image's Python, which NVIDIA's image lacks; compose.test.ts runs that one when TRITON_IMAGE names it). Shown
 // here: answers equal onnxruntime's; the gateway image runs as the user, PID 1 and heap cap it promises
 // and its HEALTHCHECK works; /ready follows the Triton container going and coming back; and stopping the
 // gateway container under load answers every request it had accepted.
@@ -53,8 +54,7 @@ describe.skipIf(skip !== undefined)('the gateway image in front of a Triton cont
     engine = await containerImages();
     network = await new Network().start();
     twin = await createTwinRepository({ behaviour: { 'digits/2': { inferDelayMs: DIGITS_DELAY_MS } } });
-    const image = process.env['TRITON_IMAGE'] ?? TRITON_CPU_IMAGE;
-    triton = await new ContainerTritonLauncher({ image, network: { network, alias: TRITON_ALIAS } }).launch({ repository: twin.path, modelControl: 'poll' });
+    triton = await new ContainerTritonLauncher({ image: TRITON_CPU_IMAGE, network: { network, alias: TRITON_ALIAS } }).launch({ repository: twin.path, modelControl: 'poll' });
     await triton.waitReady(60_000);
     gateway = await startGatewayContainer(network);
   }, START_TIMEOUT_MS);
