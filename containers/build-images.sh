@@ -30,6 +30,15 @@ command -v "$engine" >/dev/null 2>&1 || { say "$engine is not installed (set CON
 
 exists() { "$engine" image inspect "$1" >/dev/null 2>&1; }
 
+# The Debian mirror this machine's apt uses (deb822 `URIs:` or one-line `deb` entries; comments skipped).
+apt_mirror() {
+  {
+    grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{ print $2 }'
+    grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }'
+  } | grep -E '/debian/?$' | head -n 1 | grep . || echo http://deb.debian.org/debian
+}
+
 # A machine whose TLS goes through an inspecting proxy trusts that proxy's CA in its system bundle; the
 # build containers get the same trust (npm and pip read it through these mounted files). podman only:
 # `docker build` has no build-time mounts, and Docker users reach the registries directly.
@@ -54,15 +63,20 @@ fi
 if [ "$local_bases" = 1 ]; then
   if ! exists "$LOCAL_DEBIAN"; then
     command -v debootstrap >/dev/null 2>&1 || { say "LOCAL_BASES needs debootstrap (apt-get install debootstrap)"; exit 1; }
-    mirror=${DEBIAN_MIRROR:-$(grep -hoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | head -n 1 || true)}
-    mirror=${mirror:-http://deb.debian.org/debian}
+    mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
     rootfs=$(mktemp -d)
     say "debootstrap bookworm from $mirror (about a minute)"
     started=$(date +%s)
     # python3 + libpython3.11: what python:3.11-slim-bookworm offers the Triton image (its backend stub
     # links libpython); ca-certificates for TLS; passwd for useradd.
-    debootstrap --variant=minbase --include=python3,python3-venv,libpython3.11,ca-certificates,passwd \
-      bookworm "$rootfs" "$mirror" >/dev/null
+    if ! debootstrap --variant=minbase --include=python3,python3-venv,libpython3.11,ca-certificates,passwd \
+      bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+      tail -n 30 "$rootfs.log" >&2
+      rm -rf "$rootfs" "$rootfs.log"
+      say "debootstrap failed (log above); DEBIAN_MIRROR picks another mirror"
+      exit 1
+    fi
+    rm -f "$rootfs.log"
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -c . | "$engine" import -q - "$LOCAL_DEBIAN" >/dev/null
     rm -rf "$rootfs"
