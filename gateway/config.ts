@@ -4,6 +4,12 @@ import { z } from 'zod';
 
 const MS_PER_SECOND = 1000;
 
+/**
+ * After SHUTDOWN_GRACE_MS, how long cancelled requests get to write their 503 before sockets close: a
+ * stop can take SHUTDOWN_GRACE_MS + this, which k8s/ and compose.yaml give the process (tests check).
+ */
+export const FINAL_ANSWER_WAIT_MS = 1000;
+
 function integer(min: number, max: number, fallback: number) {
   return z.coerce.number().int().min(min).max(max).default(fallback);
 }

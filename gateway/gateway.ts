@@ -10,6 +10,7 @@ import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
 import type { InferDispatcher } from './batching/infer-dispatcher.ts';
 import { MicroBatcher } from './batching/micro-batcher.ts';
+import { FINAL_ANSWER_WAIT_MS } from './config.ts';
 import type { GatewayConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { DrainGate } from './http/drain-gate.ts';
@@ -20,11 +21,6 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 
-/**
- * After the grace period, how long cancelled requests get to write their 503 before sockets close. Part
- * of what a stop can take: k8s/ and compose.yaml give the process SHUTDOWN_GRACE_MS + this, and more.
- */
-export const FINAL_ANSWER_WAIT_MS = 1000;
 
 /** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

@@ -2,10 +2,10 @@
 // signals, exit codes and the log can be tested.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from './cache-lock.ts';
 import { TEST_ENV } from './gateway-harness.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { REPO_ROOT };
 
 export interface GatewayProcess {
   readonly child: ChildProcess;

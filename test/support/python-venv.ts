@@ -169,7 +169,6 @@ async function currentStamp(spec: PythonVenvSpec): Promise<string | undefined> {
   return readFile(join(spec.dir, STAMP_NAME), 'utf8').catch(() => undefined);
 }
 
-/** One builder at a time across processes; a lock left by a dead process is taken over. */
 /** Repository files by their path in the repository (so the stamp does not depend on the checkout's location). */
 function shownPath(file: string): string {
   const inRepository = relative(REPO_ROOT, file);

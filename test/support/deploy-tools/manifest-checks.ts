@@ -1,9 +1,8 @@
 // Cross-references in the rendered k8s/ manifests that no schema sees: ports, selectors, the shutdown
 // budget, the gateway's settings, the link to the Triton sidecar. Each check takes an overlay's objects
 // and returns its problems (empty = fine), so a test can show that each one fails on a broken copy.
-import { configSchema, loadConfig } from '../../../gateway/config.ts';
+import { configSchema, FINAL_ANSWER_WAIT_MS, loadConfig } from '../../../gateway/config.ts';
 import type { GatewayConfig } from '../../../gateway/config.ts';
-import { FINAL_ANSWER_WAIT_MS } from '../../../gateway/gateway.ts';
 import type { ManifestObject } from './deploy-tools.ts';
 import { allContainers, commandFlags, gatewayPod, labelsMatch, named, objectsOfKind, probesOf, quantityBytes, selectorMatches } from './manifest-model.ts';
 import type {
@@ -57,7 +56,12 @@ export function gatewayConfig(objects: readonly ManifestObject[]): GatewayConfig
 /** Every variable is a setting gateway/config.ts knows, and loadConfig accepts the values. */
 export const gatewayConfigProblems: Check = (objects) => {
   const { env, problems: referenceProblems } = gatewayEnvironment(objects);
-  const problems = [...referenceProblems];
+  return [...referenceProblems, ...settingsProblems(env)];
+};
+
+/** Every variable of a gateway environment (k8s ConfigMap, compose `environment`) is a setting loadConfig knows and accepts. */
+export function settingsProblems(env: Readonly<Record<string, string>>): readonly string[] {
+  const problems: string[] = [];
   const known = new Set(Object.keys(configSchema.shape));
   for (const name of Object.keys(env)) {
     if (!known.has(name) && !NON_GATEWAY_VARIABLES.has(name)) problems.push(`${name} is not a gateway setting (gateway/config.ts configSchema)`);
@@ -65,7 +69,7 @@ export const gatewayConfigProblems: Check = (objects) => {
   const loaded = loadConfig(env);
   if (!loaded.ok) problems.push(loaded.message);
   return problems;
-};
+}
 
 /** Probe ports, the Service's targetPort and the scrape annotation all name a port the gateway listens on. */
 export const portProblems: Check = (objects) => {
@@ -142,6 +146,10 @@ export const tritonSidecarProblems: Check = (objects) => {
   const problems: string[] = [];
   if (!(pod.initContainers ?? []).includes(triton) || triton.restartPolicy !== 'Always') {
     problems.push('triton is not a native sidecar (an initContainer with restartPolicy: Always)');
+  }
+  // A `command` would replace the image's entrypoint (NVIDIA's checks CUDA driver compatibility).
+  if (triton.command !== undefined || triton.args?.[0] !== 'tritonserver') {
+    problems.push('triton sets command instead of starting tritonserver through args (the image entrypoint must run)');
   }
   const flags = commandFlags(triton);
   for (const flag of ['http-address', 'grpc-address', 'metrics-address']) {

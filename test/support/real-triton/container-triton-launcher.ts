@@ -1,6 +1,6 @@
 // Triton from a container image, started through testcontainers (podman here, Docker elsewhere): the
 // same TritonServerHandle as the pip-installed server, so the integration tests run unchanged against an
-// image (TRITON_IMAGE=localhost/triton-cpu:2.51.0 npm test). The repository is bind-mounted read-only at
+// image (TRITON_TEST_IMAGE=localhost/triton-cpu:2.51.0 npm test). The repository is bind-mounted read-only at
 // /models; HTTP and gRPC are published on free host ports that a restart keeps, so a gateway pointed at
 // the handle reconnects. On a network, the container also answers as `alias` (alias:8001 for gRPC).
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerEngine } from '../containers/container-engine.ts';
 import { freePorts } from './free-port.ts';
+import { ADDRESS_IN_USE, ServerLog, startRetryingPorts } from './server-log.ts';
+import type { StartRetry } from './server-log.ts';
 import { sharedTritonArgs } from './triton-args.ts';
 import { tritonHttp, waitForHttpOk } from './triton-http.ts';
 import type { TritonHttpAnswer } from './triton-http.ts';
@@ -28,12 +30,8 @@ const LIVE_TIMEOUT_MS = 60_000;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 /** Longer than the --exit-timeout-secs=5 both launchers pass, so a stop is graceful. */
 const STOP_TIMEOUT_S = 20;
-const START_ATTEMPTS = 5;
-const SAME_PORT_ATTEMPTS = 40;
-const SAME_PORT_RETRY_MS = 250;
-const ADDRESS_IN_USE = /address already in use|port is already allocated/i;
-const MAX_LOG_CHARS = 8 * 1024 * 1024;
-const LOG_TAIL_LINES = 150;
+const FRESH_PORTS: StartRetry = { attempts: 5, pauseMs: 0 };
+const SAME_PORTS: StartRetry = { attempts: 40, pauseMs: 250 };
 const SALVAGE_LOG_WAIT_MS = 2_000;
 
 let containers = 0;
@@ -56,14 +54,14 @@ export class ContainerTritonLauncher implements TritonLauncher {
   async launch(options: TritonServerOptions): Promise<TritonServerHandle> {
     const args = sharedTritonArgs(options);
     await containerEngine();
-    for (let attempt = 1; ; attempt++) {
+    let server: ContainerTritonServer | undefined;
+    const outcome = await startRetryingPorts(async () => {
       const [http = 0, grpc = 0] = await freePorts(2);
-      const server = new ContainerTritonServer(this.description, () => this.#container(options, args, http, grpc), { http, grpc });
-      const outcome = await server.startContainer();
-      if (outcome === 'live') return server;
-      // Another process took a free port before the engine bound it: try others.
-      if (outcome !== 'address in use' || attempt >= START_ATTEMPTS) throw server.failure(outcome);
-    }
+      server = new ContainerTritonServer(this.description, () => this.#container(options, args, http, grpc), { http, grpc });
+      return server.startContainer();
+    }, FRESH_PORTS);
+    if (server === undefined || outcome !== 'live') throw (server?.failure ?? ((message: string) => new Error(message)))(`tritonserver did not start: ${outcome}`);
+    return server;
   }
 
   #container(options: TritonServerOptions, args: readonly string[], http: number, grpc: number): GenericContainer {
@@ -85,12 +83,11 @@ class ContainerTritonServer implements TritonServerHandle {
   readonly #description: string;
   readonly #build: () => GenericContainer;
   readonly #ports: { readonly http: number; readonly grpc: number };
+  readonly #log = new ServerLog();
   #container: StartedTestContainer | undefined;
   /** Why the server does not run (undefined while it does). */
   #ended: string | undefined = 'not started';
   #stopping: Promise<void> | undefined;
-  #log = '';
-  #starts = 0;
 
   constructor(description: string, build: () => GenericContainer, ports: { readonly http: number; readonly grpc: number }) {
     this.#description = description;
@@ -106,17 +103,10 @@ class ContainerTritonServer implements TritonServerHandle {
     return `http://127.0.0.1:${this.#ports.http}`;
   }
 
-  /** The running container's id, for tests that act on it with the engine directly. */
-  get containerId(): string {
-    if (this.#container === undefined) throw new Error('no Triton container is running');
-    return this.#container.getId();
-  }
-
   /** 'live', or why not: 'address in use' or another reason (the log says more). */
   async startContainer(): Promise<string> {
-    this.#starts += 1;
     const name = `triton-gateway-test-triton-${process.pid}-${containers++}`;
-    this.#append(`\n===== [test harness] start #${this.#starts}: container ${name}\n`);
+    this.#log.markStart(`container ${name}`);
     try {
       this.#container = await this.#build()
         .withName(name)
@@ -133,13 +123,10 @@ class ContainerTritonServer implements TritonServerHandle {
   }
 
   log(): string {
-    return this.#log;
+    return this.#log.text;
   }
 
-  failure(message: string): Error {
-    const tail = this.#log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-    return new Error(`${this.#description}: ${message}\n--- last ${LOG_TAIL_LINES} lines of the tritonserver log ---\n${tail}`);
-  }
+  readonly failure = (message: string): Error => this.#log.failure(`${this.#description}: ${message}`);
 
   request(method: string, path: string, body?: unknown): Promise<TritonHttpAnswer> {
     return tritonHttp(this.httpUrl, method, path, body);
@@ -155,10 +142,11 @@ class ContainerTritonServer implements TritonServerHandle {
     const container = this.#container;
     if (container === undefined) return Promise.resolve();
     this.#stopping ??= (async () => {
-      const engineContainer = await this.#engineContainer(container);
-      if ((await engineContainer.inspect()).State.Paused) await engineContainer.unpause();
       this.#ended = 'stopped';
-      await container.stop({ timeout: STOP_TIMEOUT_S * 1000, remove: true });
+      const engineContainer = await engineContainerOf(container);
+      const paused = await engineContainer.inspect().then((info) => info.State.Paused, () => false);
+      if (paused) await engineContainer.unpause();
+      await container.stop({ timeout: STOP_TIMEOUT_S * 1000, remove: true }).catch(ignoreGone);
       this.#container = undefined;
     })();
     return this.#stopping;
@@ -168,42 +156,33 @@ class ContainerTritonServer implements TritonServerHandle {
   async kill(): Promise<void> {
     const container = this.#container;
     if (container === undefined) return;
-    const engineContainer = await this.#engineContainer(container);
+    const engineContainer = await engineContainerOf(container);
     this.#ended = 'killed (SIGKILL)';
-    await engineContainer.kill({ signal: 'SIGKILL' }).catch(ignoreNotRunning);
-    await engineContainer.wait();
-    this.#append('\n===== [test harness] killed with SIGKILL\n');
-    await container.stop({ timeout: 0, remove: true });
+    await engineContainer.kill({ signal: 'SIGKILL' }).catch(ignoreGone);
+    await engineContainer.wait().catch(ignoreGone);
+    this.#log.note('killed with SIGKILL');
+    await container.stop({ timeout: 0, remove: true }).catch(ignoreGone);
     this.#container = undefined;
   }
 
   /** The engine freezes the container's processes (cgroup freezer): connections stay open, nothing answers. */
   async pause(): Promise<void> {
-    await (await this.#engineContainer(this.#running('pause'))).pause();
+    await (await engineContainerOf(this.#running('pause'))).pause();
   }
 
   async resume(): Promise<void> {
-    await (await this.#engineContainer(this.#running('resume'))).unpause();
+    await (await engineContainerOf(this.#running('resume'))).unpause();
   }
 
   async restart(): Promise<void> {
     await this.stop();
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.startContainer();
-      if (outcome === 'live') return;
-      if (outcome !== 'address in use' || attempt >= SAME_PORT_ATTEMPTS) throw this.failure(`tritonserver did not restart on the same ports: ${outcome}`);
-      await sleep(SAME_PORT_RETRY_MS);
-    }
+    const outcome = await startRetryingPorts(() => this.startContainer(), SAME_PORTS);
+    if (outcome !== 'live') throw this.failure(`tritonserver did not restart on the same ports: ${outcome}`);
   }
 
   #running(what: string): StartedTestContainer {
     if (this.#container === undefined || this.#ended !== undefined) throw this.failure(`cannot ${what}: tritonserver is not running (${this.#ended ?? 'no container'})`);
     return this.#container;
-  }
-
-  async #engineContainer(container: StartedTestContainer): Promise<EngineContainer> {
-    const client = await getContainerRuntimeClient();
-    return client.container.getById(container.getId());
   }
 
   async #salvage(name: string): Promise<void> {
@@ -213,25 +192,26 @@ class ContainerTritonServer implements TritonServerHandle {
       const stream = await client.container.logs(container);
       this.#follow(stream);
       await Promise.race([new Promise((resolve) => stream.once('end', resolve)), sleep(SALVAGE_LOG_WAIT_MS)]);
-      await container.remove({ force: true });
     } catch {
-      // never created, or already gone
+      // no log to keep: the container was never created
+    } finally {
+      await container.remove({ force: true }).catch(ignoreGone);
     }
   }
 
   #follow(stream: Readable): void {
     stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => this.#append(chunk));
+    stream.on('data', (chunk: string) => this.#log.append(chunk));
     stream.on('error', () => undefined); // the log ends with the container; nothing to report
-  }
-
-  #append(text: string): void {
-    this.#log += text;
-    if (this.#log.length > MAX_LOG_CHARS) this.#log = `[... older log dropped ...]\n${this.#log.slice(-MAX_LOG_CHARS / 2)}`;
   }
 }
 
-/** Killing a container that already exited is not an error here. */
-function ignoreNotRunning(error: unknown): void {
-  if (!/is not running|not running|409/i.test(String(error))) throw error;
+async function engineContainerOf(container: StartedTestContainer): Promise<EngineContainer> {
+  const client = await getContainerRuntimeClient();
+  return client.container.getById(container.getId());
+}
+
+/** A container that is already stopped or gone is what was wanted. */
+function ignoreGone(error: unknown): void {
+  if (!/not running|no such container|not found|is not paused|409|404|304/i.test(String(error))) throw error;
 }

@@ -10,20 +10,18 @@ import { provisionTriton } from './provision.ts';
 import { tritonHttp, waitForHttpOk } from './triton-http.ts';
 import type { TritonHttpAnswer } from './triton-http.ts';
 import type { TritonInstallation } from './provision.ts';
-import { sharedTritonArgs } from './triton-args.ts';
+import { ADDRESS_IN_USE, ServerLog, startRetryingPorts } from './server-log.ts';
+import type { StartRetry } from './server-log.ts';
+import { checkTritonOptions, sharedTritonArgs } from './triton-args.ts';
 import type { TritonLauncher, TritonServerHandle, TritonServerOptions } from './triton-server.ts';
 
 const HOST = '127.0.0.1';
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const LIVE_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
-const FRESH_PORT_ATTEMPTS = 5;
-const SAME_PORT_ATTEMPTS = 40;
-const SAME_PORT_RETRY_MS = 250;
-const MAX_LOG_CHARS = 8 * 1024 * 1024;
-const LOG_TAIL_LINES = 150;
+const FRESH_PORTS: StartRetry = { attempts: 5, pauseMs: 0 };
+const SAME_PORTS: StartRetry = { attempts: 40, pauseMs: 250 };
 const SHM_DIR = '/dev/shm';
-const ADDRESS_IN_USE = /already in use|address in use/i;
 
 let instances = 0;
 
@@ -31,7 +29,7 @@ export class LocalTritonLauncher implements TritonLauncher {
   readonly description = 'the pip-installed tritonserver (nvidia-pytriton) as a child process';
 
   async launch(options: TritonServerOptions): Promise<TritonServerHandle> {
-    sharedTritonArgs(options); // refuses inconsistent options before anything is installed
+    checkTritonOptions(options);
     const server = new LocalTritonServer(await provisionTriton(), options);
     await server.startOnFreePorts();
     return server;
@@ -53,8 +51,7 @@ class LocalTritonServer implements TritonServerHandle {
   readonly #options: TritonServerOptions;
   readonly #id = `tgw${process.pid}x${instances++}`;
   #ports = { http: 0, grpc: 0 };
-  #starts = 0;
-  #log = '';
+  readonly #log = new ServerLog();
   #running: Running | undefined;
 
   constructor(installation: TritonInstallation, options: TritonServerOptions) {
@@ -71,27 +68,22 @@ class LocalTritonServer implements TritonServerHandle {
   }
 
   log(): string {
-    return this.#log;
+    return this.#log.text;
   }
 
   async startOnFreePorts(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    const outcome = await startRetryingPorts(async () => {
       const [http = 0, grpc = 0] = await freePorts(2, HOST);
       this.#ports = { http, grpc };
-      const outcome = await this.#startAndWaitLive();
-      if (outcome === 'live') return;
-      if (outcome !== 'address in use' || attempt >= FRESH_PORT_ATTEMPTS) throw this.#failure(`tritonserver did not start: ${outcome}`);
-    }
+      return this.#startAndWaitLive();
+    }, FRESH_PORTS);
+    if (outcome !== 'live') throw this.#log.failure(`tritonserver did not start: ${outcome}`);
   }
 
   async restart(): Promise<void> {
     await this.stop();
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#startAndWaitLive();
-      if (outcome === 'live') return;
-      if (outcome !== 'address in use' || attempt >= SAME_PORT_ATTEMPTS) throw this.#failure(`tritonserver did not restart on the same ports: ${outcome}`);
-      await sleep(SAME_PORT_RETRY_MS);
-    }
+    const outcome = await startRetryingPorts(() => this.#startAndWaitLive(), SAME_PORTS);
+    if (outcome !== 'live') throw this.#log.failure(`tritonserver did not restart on the same ports: ${outcome}`);
   }
 
   async waitReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
@@ -99,7 +91,7 @@ class LocalTritonServer implements TritonServerHandle {
       const running = this.#running;
       return running === undefined ? 'stopped' : running.ended;
     });
-    if (failed !== undefined) throw this.#failure(`tritonserver not ready: ${failed}`);
+    if (failed !== undefined) throw this.#log.failure(`tritonserver not ready: ${failed}`);
   }
 
   stop(): Promise<void> {
@@ -111,7 +103,7 @@ class LocalTritonServer implements TritonServerHandle {
         running.child.kill('SIGTERM');
         const timedOut = await Promise.race([running.exited.then(() => false), sleep(STOP_TIMEOUT_MS, true, { ref: false })]);
         if (timedOut) {
-          this.#append(`\n[test harness] no exit ${STOP_TIMEOUT_MS} ms after SIGTERM: SIGKILL\n`);
+          this.#log.note(`no exit ${STOP_TIMEOUT_MS} ms after SIGTERM: SIGKILL`);
           running.child.kill('SIGKILL');
           await running.exited;
         }
@@ -139,7 +131,7 @@ class LocalTritonServer implements TritonServerHandle {
 
   #signalRunning(signal: NodeJS.Signals): void {
     const running = this.#running;
-    if (running === undefined || running.ended !== undefined) throw this.#failure(`cannot send ${signal}: tritonserver is not running`);
+    if (running === undefined || running.ended !== undefined) throw this.#log.failure(`cannot send ${signal}: tritonserver is not running`);
     running.child.kill(signal);
   }
 
@@ -150,7 +142,7 @@ class LocalTritonServer implements TritonServerHandle {
     if (failed === undefined) return 'live';
     if (running.ended !== undefined) {
       finish(running);
-      return ADDRESS_IN_USE.test(this.#lastStartLog()) ? 'address in use' : `it exited (${running.ended})`;
+      return ADDRESS_IN_USE.test(this.#log.sinceLastStart()) ? 'address in use' : `it exited (${running.ended})`;
     }
     running.child.kill('SIGKILL');
     await running.exited;
@@ -161,8 +153,8 @@ class LocalTritonServer implements TritonServerHandle {
   #spawn(): Running {
     const { tritonserver, backendsDir, cachesDir, binDir, libraryDir } = this.#installation;
     const options = this.#options;
-    this.#starts += 1;
-    const shmPrefix = `${this.#id}s${this.#starts}_`;
+    const start = this.#log.markStart('tritonserver');
+    const shmPrefix = `${this.#id}s${start}_`;
     const args = [
       `--model-repository=${options.repository}`,
       `--backend-directory=${backendsDir}`,
@@ -185,11 +177,11 @@ class LocalTritonServer implements TritonServerHandle {
     };
     delete env['PYTHONPATH'];
     delete env['PYTHONHOME'];
-    this.#append(`\n===== [test harness] start #${this.#starts}: tritonserver ${args.join(' ')}\n`);
+    this.#log.append(`tritonserver ${args.join(' ')}\n`);
     const child = spawn(tritonserver, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => this.#append(chunk));
+      stream?.on('data', (chunk: string) => this.#log.append(chunk));
     }
     const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid, shmPrefix);
     const running: Running = {
@@ -205,7 +197,7 @@ class LocalTritonServer implements TritonServerHandle {
         });
         child.once('exit', (code, signal) => {
           running.ended = signal === null ? `exit code ${code}` : `signal ${signal}`;
-          this.#append(`\n===== [test harness] tritonserver ended: ${running.ended}\n`);
+          this.#log.note(`tritonserver ended: ${running.ended}`);
           resolve(running.ended);
         });
       }),
@@ -216,20 +208,6 @@ class LocalTritonServer implements TritonServerHandle {
 
   request(method: string, path: string, body?: unknown): Promise<TritonHttpAnswer> {
     return tritonHttp(this.httpUrl, method, path, body);
-  }
-
-  #append(text: string): void {
-    this.#log += text;
-    if (this.#log.length > MAX_LOG_CHARS) this.#log = `[... older log dropped ...]\n${this.#log.slice(-MAX_LOG_CHARS / 2)}`;
-  }
-
-  #lastStartLog(): string {
-    return this.#log.slice(this.#log.lastIndexOf('===== [test harness] start #'));
-  }
-
-  #failure(message: string): Error {
-    const tail = this.#log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-    return new Error(`${message}\n--- last ${LOG_TAIL_LINES} lines of the tritonserver log ---\n${tail}`);
   }
 }
 

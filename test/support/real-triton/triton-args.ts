@@ -4,9 +4,7 @@ import type { TritonServerOptions } from './triton-server.ts';
 
 /** The flags both launchers pass: how models are controlled, how the Python backend sizes its shared memory, how the server stops. */
 export function sharedTritonArgs(options: TritonServerOptions): string[] {
-  if (options.loadModels !== undefined && options.modelControl !== 'explicit') {
-    throw new Error(`loadModels needs modelControl 'explicit' (got '${options.modelControl}')`);
-  }
+  checkTritonOptions(options);
   const verbose = process.env['TRITON_LOG_VERBOSE'];
   return [
     `--model-control-mode=${options.modelControl}`,
@@ -19,4 +17,11 @@ export function sharedTritonArgs(options: TritonServerOptions): string[] {
     ...(verbose === undefined || verbose === '' ? [] : [`--log-verbose=${verbose}`]),
     ...(options.extraArgs ?? []),
   ];
+}
+
+/** Refuses options that contradict each other, before anything is installed or started. */
+export function checkTritonOptions(options: TritonServerOptions): void {
+  if (options.loadModels !== undefined && options.modelControl !== 'explicit') {
+    throw new Error(`loadModels needs modelControl 'explicit' (got '${options.modelControl}')`);
+  }
 }

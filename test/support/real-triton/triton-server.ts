@@ -1,5 +1,5 @@
 // Starts a real Triton Inference Server for the integration tests. One seam, TritonLauncher: by default
-// the pip-installed tritonserver as a child process (no Docker, no GPU); with TRITON_IMAGE set, that
+// the pip-installed tritonserver as a child process (no Docker, no GPU); with TRITON_TEST_IMAGE set, that
 // image started through testcontainers (podman or Docker), e.g. the project's CPU Triton image
 // localhost/triton-cpu:2.51.0 (containers/build-images.sh). Both serve the same twin repositories.
 // TRITON_LOG_VERBOSE=N adds --log-verbose=N (every request is then logged, shown when a test fails).
@@ -48,7 +48,7 @@ export interface TritonLauncher {
 }
 
 export function tritonLauncher(): TritonLauncher {
-  const image = process.env['TRITON_IMAGE'];
+  const image = process.env['TRITON_TEST_IMAGE'];
   return image !== undefined && image !== '' ? new ContainerTritonLauncher({ image }) : new LocalTritonLauncher();
 }
 
