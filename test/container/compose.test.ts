@@ -31,24 +31,30 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
     const [port = 0] = await freePorts(1);
     url = `http://127.0.0.1:${port}`;
     // What a user without NVIDIA's image sets (README, Deployment); GATEWAY_PORT keeps clear of busy ports.
-    const env = { ...process.env, TRITON_IMAGE: process.env['TRITON_IMAGE'] ?? TRITON_CPU_IMAGE, GATEWAY_IMAGE, GATEWAY_PORT: String(port) };
+    // TRITON_IMAGE as compose reads it (unset or empty: the default), here defaulting to the CPU image.
+    const tritonImage = process.env['TRITON_IMAGE'] === undefined || process.env['TRITON_IMAGE'] === '' ? TRITON_CPU_IMAGE : process.env['TRITON_IMAGE'];
+    const env = { ...process.env, TRITON_IMAGE: tritonImage, GATEWAY_IMAGE, GATEWAY_PORT: String(port) };
     const [command, ...prefix] = engine.name === 'podman' ? ['podman-compose'] : ['docker', 'compose'];
     compose = async (args) => (await run(command ?? 'podman-compose', [...prefix, '-p', PROJECT, ...args], { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024 })).stdout;
+    up = true; // before `up`: a half-done `up` is taken down too
     await compose(['up', '-d']);
-    up = true;
     // podman-compose starts the gateway at once (it ignores depends_on's condition); it waits for Triton itself.
     await eventually(async () => (await fetch(`${url}/ready`).catch(() => undefined))?.status === 200, READY_TIMEOUT_MS, 250);
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (up) await down();
+    if (up) await down().catch(() => undefined);
+    for (const network of await projectNetworks().catch(() => [])) await run(engine.cli, ['network', 'rm', network]).catch(() => undefined);
   }, 120_000);
 
   async function down(): Promise<void> {
     up = false;
     await compose(['down']);
-    // podman-compose 1.0.3 leaves the project's network behind.
-    if (engine.name === 'podman') await run('podman', ['network', 'rm', '--force', `${PROJECT}_default`]).catch(() => undefined);
+  }
+
+  async function projectNetworks(): Promise<string[]> {
+    const { stdout } = await run(engine.cli, ['network', 'ls', '--format', '{{.Name}}']);
+    return stdout.split('\n').filter((name) => name.startsWith(`${PROJECT}_`));
   }
 
   async function projectContainers(): Promise<string[]> {
@@ -84,19 +90,23 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
     }
   }, 90_000);
 
-  it('publishes only the gateway: Triton stays on the compose network', async () => {
+  it('publishes only the gateway, on 127.0.0.1: Triton stays on the compose network', async () => {
     const published = await Promise.all(
       (await projectContainers()).map(async (name) => ({ name, ports: (await run(engine.cli, ['port', name])).stdout.trim() })),
     );
     for (const { name, ports } of published) {
       if (name.includes('triton')) expect(ports, name).toBe('');
-      else expect(ports, name).toMatch(/^8080\/tcp -> (0\.0\.0\.0|\[::\]):\d+/);
+      else expect(ports, name, 'published on 127.0.0.1 only (GATEWAY_ADDRESS unset)').toMatch(/^8080\/tcp -> 127\.0\.0\.1:\d+$/);
     }
   });
 
-  it('goes down and leaves no container behind', async () => {
+  it('goes down and leaves no container behind (podman-compose 1.0.3 leaves its network: removed here)', async () => {
+    expect(await projectNetworks()).toEqual([`${PROJECT}_default`]);
     await down();
     expect(await projectContainers()).toEqual([]);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+    const left = await projectNetworks();
+    if (engine.name === 'docker') expect(left).toEqual([]);
+    for (const network of left) await run(engine.cli, ['network', 'rm', network]);
   }, 120_000);
 });

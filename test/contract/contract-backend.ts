@@ -9,8 +9,8 @@ import { eventually, startTestGateway } from '../support/gateway-harness.ts';
 import type { TestGateway } from '../support/gateway-harness.ts';
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 import type { TritonServerHandle } from '../support/real-triton/triton-server.ts';
-import { BROKEN_MODEL_ONNX, createTempModelRepository } from '../support/temp-model-repository.ts';
 import { TWIN_MODEL_PY } from '../support/real-triton/twin-repository.ts';
+import { BROKEN_MODEL_ONNX, createTempModelRepository } from '../support/temp-model-repository.ts';
 import type { TempModelRepository } from '../support/temp-model-repository.ts';
 
 /**
