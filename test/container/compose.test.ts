@@ -96,7 +96,7 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
     );
     for (const { name, ports } of published) {
       if (name.includes('triton')) expect(ports, name).toBe('');
-      else expect(ports, name, 'published on 127.0.0.1 only (GATEWAY_ADDRESS unset)').toMatch(/^8080\/tcp -> 127\.0\.0\.1:\d+$/);
+      else expect(ports, `${name}: published on 127.0.0.1 only (GATEWAY_ADDRESS unset)`).toMatch(/^8080\/tcp -> 127\.0\.0\.1:\d+$/);
     }
   });
 
