@@ -116,7 +116,17 @@ describe.skipIf(skip !== undefined)('the gateway image in front of a Triton cont
     await handle.waitReady(60_000);
     const back = Date.now();
     // The breaker may have opened while Triton was gone: it probes again after BREAKER_RESET_TIMEOUT_MS.
-    await eventually(async () => (await fetch(`${url()}/ready`)).status === 200, 15_000, 50);
+    let last = '';
+    try {
+      await eventually(async () => {
+        const response = await fetch(`${url()}/ready`);
+        last = await response.text();
+        return response.status === 200;
+      }, 15_000, 50);
+    } catch (error) {
+      const log = (await containerLog(need(gateway))).split('\n').filter((line) => !line.includes('"msg":"request done"')).slice(-40).join('\n');
+      throw new Error(`${String(error)}; last /ready: ${last}\n--- gateway log (tail) ---\n${log}`);
+    }
     console.info(`[container test] /ready 503 ${notReadyAfter} ms after Triton was killed; 200 ${Date.now() - back} ms after a new Triton container was ready`);
     expect((await infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: IMAGES[0] ?? [], binary: false }], false)).get('label')).toHaveLength(1);
   }, 120_000);
@@ -142,10 +152,13 @@ describe.skipIf(skip !== undefined)('the gateway image in front of a Triton cont
     const outcomes = load.outcomes;
     const summary = `${tally(outcomes)}\n--- gateway log (tail) ---\n${logs.split('\n').slice(-15).join('\n')}`;
     console.info(`[container test] stop under load: ${tally(outcomes)}`);
-    // In flight when the signal was sent (Triton holds each batch 300 ms): accepted, so answered 200.
-    const inFlight = outcomes.filter((outcome) => outcome.started < signalled - 50 && outcome.ended > signalled);
-    expect(inFlight.length, summary).toBeGreaterThan(CLIENTS / 2);
-    expect(inFlight.filter((outcome) => outcome.status !== 200), summary).toEqual([]);
+    // The gateway counts what it had accepted when SIGTERM arrived (Triton holds each batch 300 ms, so
+    // many); the `stop` command reaches it some time after `signalled`, so the clients' clocks cannot tell
+    // which requests those were, but each must have been answered 200 after `signalled`.
+    const acceptedAtSignal = Number(/"inFlight":(\d+)[^\n]*"msg":"shutting down/.exec(logs)?.[1] ?? Number.NaN);
+    expect(acceptedAtSignal, summary).toBeGreaterThanOrEqual(CLIENTS / 2);
+    const answeredAfterSignal = outcomes.filter((outcome) => outcome.status === 200 && outcome.code === 'OK' && outcome.ended > signalled);
+    expect(answeredAfterSignal.length, summary).toBeGreaterThanOrEqual(acceptedAtSignal);
     // Later: refused honestly while draining (503 SHUTTING_DOWN), or no connection once it has exited.
     const other = outcomes.filter((outcome) => !(outcome.status === 200 && outcome.code === 'OK') && !(outcome.status === 503 && outcome.code === 'SHUTTING_DOWN') && outcome.status !== NO_ANSWER);
     expect(other, summary).toEqual([]);
@@ -161,6 +174,7 @@ async function startGatewayContainer(network: StartedNetwork): Promise<StartedTe
     .withNetwork(network)
     .withEnvironment({
       TRITON_GRPC_URL: `${TRITON_ALIAS}:8001`,
+      ...(process.env['GRPC_TRACE'] === undefined ? {} : { GRPC_TRACE: process.env['GRPC_TRACE'], GRPC_VERBOSITY: 'DEBUG' }),
       READINESS_POLL_INTERVAL_MS: String(POLL_MS),
       TRITON_CONTROL_TIMEOUT_MS: String(CONTROL_TIMEOUT_MS),
       BREAKER_RESET_TIMEOUT_MS: '1000',

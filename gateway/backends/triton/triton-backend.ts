@@ -49,7 +49,7 @@ export class TritonBackend implements Backend {
 
   constructor(options: TritonBackendOptions) {
     this.description = `triton grpc ${options.address}`;
-    this.#client = new TritonGrpcClient({ address: options.address, keepaliveMs: options.keepaliveMs, metrics: options.metrics });
+    this.#client = new TritonGrpcClient({ address: options.address, keepaliveMs: options.keepaliveMs, metrics: options.metrics, logger: options.logger.child({ component: 'triton-channel' }) });
     this.#breaker = new LinkBreaker({ ...options.breaker, logger: options.logger.child({ component: 'breaker' }), metrics: options.metrics });
   }
 

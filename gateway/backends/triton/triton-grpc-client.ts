@@ -1,7 +1,9 @@
 // A thin, typed unary-call layer over one grpc-js channel to Triton: every call has a deadline, can be
-// cancelled through an AbortSignal, is timed and counted, and fails with a mapped TritonRpcError.
-import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+// cancelled through an AbortSignal, is timed and counted, and fails with a mapped TritonRpcError. A
+// channel stuck connecting is replaced (see CONNECT_TIMEOUT_MS).
+import { Client, Metadata, connectivityState, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelOptions, ServiceError } from '@grpc/grpc-js';
+import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { CallOptions } from '../backend.ts';
 import { loadInferenceProtocol, serviceMethods } from './inference-protocol.ts';
@@ -14,6 +16,7 @@ export interface TritonClientOptions {
   readonly address: string;
   readonly keepaliveMs: number;
   readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
 }
 
 // Reconnect quickly after Triton restarts: a pod restart takes seconds, and grpc-js would otherwise back
@@ -25,20 +28,32 @@ const KEEPALIVE_TIMEOUT_MS = 10_000;
 // IP: re-resolve its name within a second of losing it, not after grpc-js' default of 30 s (seen in
 // test/container/: /ready stayed 503 for 30 s after the Triton container was back).
 const DNS_MIN_RESOLUTION_INTERVAL_MS = 1000;
+// grpc-js sets no timeout on the TCP connect itself. To an address that silently drops packets (the IP of
+// a Triton container that died, now answered by nobody) a connect hangs until the kernel gives up, about
+// two minutes, and meanwhile the channel neither resolves the name again nor tries elsewhere (seen in
+// test/container/: a new Triton container under the same name stayed unreachable). When calls keep
+// failing while the channel has been connecting this long, the channel is replaced by a new one, which
+// resolves the name afresh. Triton on a LAN or localhost connects in milliseconds or refuses at once.
+const CONNECT_TIMEOUT_MS = 5000;
 const UNLIMITED = -1;
 
 export class TritonGrpcClient {
   readonly address: string;
-  readonly #client: Client;
+  readonly #channelOptions: ChannelOptions;
   readonly #methods: Readonly<Record<RpcName, UnaryMethod>>;
   readonly #metrics: GatewayMetrics;
+  readonly #logger: Logger;
+  #client: Client;
+  /** performance.now() of the first failed call that found the channel connecting, while it still is. */
+  #connectingSince: number | undefined;
   #closed = false;
 
   constructor(options: TritonClientOptions) {
     this.address = options.address;
     this.#metrics = options.metrics;
+    this.#logger = options.logger;
     this.#methods = serviceMethods(loadInferenceProtocol());
-    const channelOptions: ChannelOptions = {
+    this.#channelOptions = {
       'grpc.keepalive_time_ms': options.keepaliveMs,
       'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
       // Triton refuses pings on idle connections by default (too_many_pings); ping only during calls.
@@ -50,7 +65,11 @@ export class TritonGrpcClient {
       'grpc.max_send_message_length': UNLIMITED,
       'grpc.enable_retries': 0,
     };
-    this.#client = new Client(options.address, credentials.createInsecure(), channelOptions);
+    this.#client = this.#newClient();
+  }
+
+  #newClient(): Client {
+    return new Client(this.address, credentials.createInsecure(), this.#channelOptions);
   }
 
   call<TResponse extends object>(rpc: RpcName, request: object, options: CallOptions): Promise<TResponse> {
@@ -74,6 +93,8 @@ export class TritonGrpcClient {
         (error: ServiceError | null, response?: object) => {
           signal?.removeEventListener('abort', onAbort);
           const code = error ? error.code : GrpcStatus.OK;
+          if (code === GrpcStatus.OK) this.#connectingSince = undefined;
+          else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
           this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
           this.#metrics.tritonDuration.observe({ rpc }, (performance.now() - started) / 1000);
           if (error) reject(new TritonRpcError(error.code, error.details, rpc, { clientDeadline: options.clientDeadline === true }));
@@ -82,6 +103,23 @@ export class TritonGrpcClient {
       );
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Called after a failed call: replaces the channel once it has been connecting for CONNECT_TIMEOUT_MS. */
+  #replaceIfStuckConnecting(): void {
+    if (this.#closed) return;
+    if (this.#client.getChannel().getConnectivityState(false) !== connectivityState.CONNECTING) {
+      this.#connectingSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    this.#connectingSince ??= now;
+    if (now - this.#connectingSince < CONNECT_TIMEOUT_MS) return;
+    this.#logger.warn({ address: this.address, connectingMs: Math.round(now - this.#connectingSince) }, 'gRPC channel to Triton stuck connecting: replaced by a new one');
+    const stuck = this.#client;
+    this.#client = this.#newClient();
+    this.#connectingSince = undefined;
+    stuck.close();
   }
 
   close(): void {
