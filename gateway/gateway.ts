@@ -21,7 +21,6 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 
-
 /** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerTestsUnavailable } from '../support/containers/container-engine.ts';
+import { SKIP_CONTAINER_TESTS } from '../support/containers/container-engine.ts';
 import type { ContainerEngine } from '../support/containers/container-engine.ts';
 import { containerImages, GATEWAY_IMAGE, TRITON_CPU_IMAGE } from '../support/containers/images.ts';
 import { eventually } from '../support/gateway-harness.ts';
@@ -18,9 +18,7 @@ const SERVICES = ['triton', 'gateway'] as const;
 const START_TIMEOUT_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 90_000;
 
-const skip = containerTestsUnavailable();
-
-describe.skipIf(skip !== undefined)('compose.yaml', () => {
+describe.skipIf(SKIP_CONTAINER_TESTS)('compose.yaml', () => {
   let engine: ContainerEngine;
   let compose: (args: readonly string[]) => Promise<string>;
   let url = '';
@@ -44,7 +42,7 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
 
   afterAll(async () => {
     if (up) await down().catch(() => undefined);
-    for (const network of await projectNetworks().catch(() => [])) await run(engine.cli, ['network', 'rm', network]).catch(() => undefined);
+    for (const network of await projectNetworks().catch(() => [])) await run(engine.name, ['network', 'rm', network]).catch(() => undefined);
   }, 120_000);
 
   async function down(): Promise<void> {
@@ -53,12 +51,12 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
   }
 
   async function projectNetworks(): Promise<string[]> {
-    const { stdout } = await run(engine.cli, ['network', 'ls', '--format', '{{.Name}}']);
+    const { stdout } = await run(engine.name, ['network', 'ls', '--format', '{{.Name}}']);
     return stdout.split('\n').filter((name) => name.startsWith(`${PROJECT}_`));
   }
 
   async function projectContainers(): Promise<string[]> {
-    const { stdout } = await run(engine.cli, ['ps', '--all', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}']);
+    const { stdout } = await run(engine.name, ['ps', '--all', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}']);
     return stdout.split('\n').filter((name) => name !== '');
   }
 
@@ -92,7 +90,7 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
 
   it('publishes only the gateway, on 127.0.0.1: Triton stays on the compose network', async () => {
     const published = await Promise.all(
-      (await projectContainers()).map(async (name) => ({ name, ports: (await run(engine.cli, ['port', name])).stdout.trim() })),
+      (await projectContainers()).map(async (name) => ({ name, ports: (await run(engine.name, ['port', name])).stdout.trim() })),
     );
     for (const { name, ports } of published) {
       if (name.includes('triton')) expect(ports, name).toBe('');
@@ -107,6 +105,6 @@ describe.skipIf(skip !== undefined)('compose.yaml', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     const left = await projectNetworks();
     if (engine.name === 'docker') expect(left).toEqual([]);
-    for (const network of left) await run(engine.cli, ['network', 'rm', network]);
+    for (const network of left) await run(engine.name, ['network', 'rm', network]);
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import { GenericContainer, getContainerRuntimeClient, Network, Wait } from 'test
 import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInferRequest, readInferResponse } from '../support/binary-infer.ts';
-import { containerTestsUnavailable } from '../support/containers/container-engine.ts';
+import { SKIP_CONTAINER_TESTS } from '../support/containers/container-engine.ts';
 import type { ContainerEngine } from '../support/containers/container-engine.ts';
 import { containerImages, GATEWAY_IMAGE, TRITON_CPU_IMAGE } from '../support/containers/images.ts';
 import { eventually } from '../support/gateway-harness.ts';
@@ -23,6 +23,7 @@ import { printTritonLogOnFailure } from '../support/real-triton/triton-log-on-fa
 import type { TritonServerHandle } from '../support/real-triton/triton-server.ts';
 import { createTwinRepository } from '../support/real-triton/twin-repository.ts';
 import type { TwinRepository } from '../support/real-triton/twin-repository.ts';
+import { fp32Mismatches } from '../support/fp32-mismatches.ts';
 
 const run = promisify(execFile);
 
@@ -40,9 +41,7 @@ const texts = JSON.parse(readFileSync(new URL('../fixtures/texts-sample.json', i
 const IMAGES = digits.images.slice(0, 64);
 const TEXTS = texts.texts.slice(0, 20);
 
-const skip = containerTestsUnavailable();
-
-describe.skipIf(skip !== undefined)('the gateway image in front of a Triton container', () => {
+describe.skipIf(SKIP_CONTAINER_TESTS)('the gateway image in front of a Triton container', () => {
   let engine: ContainerEngine;
   let network: StartedNetwork | undefined;
   let twin: TwinRepository | undefined;
@@ -75,7 +74,7 @@ describe.skipIf(skip !== undefined)('the gateway image in front of a Triton cont
     // One binary batch of 64 rows, and 64 one-row JSON requests at once (the gateway batches those).
     const batch = await infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [IMAGES.length, 64], data: IMAGES.flat(), binary: true }], true);
     expect(batch.get('label')).toEqual(digitsExpected['label']?.data);
-    expectClose(batch.get('probabilities'), digitsExpected['probabilities']?.data);
+    expect(fp32Mismatches(batch.get('probabilities') ?? [], digitsExpected['probabilities']?.data ?? [], { absolute: 1e-5, relative: 0 })).toEqual([]);
     const single = await Promise.all(IMAGES.map((image) => infer(url(), 'digits', [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: image, binary: false }], false)));
     expect(single.map((answer) => answer.get('label')?.[0])).toEqual(digitsExpected['label']?.data);
     const text = await infer(url(), 'text_topic', [{ name: 'text', datatype: 'BYTES', shape: [TEXTS.length, 1], data: TEXTS, binary: false }], false);
@@ -141,7 +140,7 @@ describe.skipIf(skip !== undefined)('the gateway image in front of a Triton cont
     try {
       await eventually(() => load.outcomes.filter((outcome) => outcome.status === 200).length >= CLIENTS, 20_000);
       signalled = performance.now();
-      await run(engine.cli, ['stop', '--time', String(SHUTDOWN_GRACE_MS / 1000 + 10), own.getId()]);
+      await run(engine.name, ['stop', '--time', String(SHUTDOWN_GRACE_MS / 1000 + 10), own.getId()]);
     } finally {
       await load.stop();
       const client = await getContainerRuntimeClient();
@@ -193,12 +192,6 @@ async function infer(url: string, model: string, inputs: Parameters<typeof build
   if (response.status !== 200) throw new Error(`${model}: HTTP ${response.status} ${await response.text()}`);
   const decoded = await readInferResponse(response);
   return new Map(decoded.outputs.map((output) => [output.name, output.data]));
-}
-
-function expectClose(actual: readonly unknown[] | undefined, expected: readonly unknown[] | undefined): void {
-  expect(actual?.length).toBe(expected?.length);
-  const far = (actual ?? []).flatMap((value, index) => (Math.abs(Number(value) - Number(expected?.[index])) > 1e-5 ? [index] : []));
-  expect(far).toEqual([]);
 }
 
 async function containerLog(container: StartedTestContainer): Promise<string> {

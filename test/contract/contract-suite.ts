@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildInferRequest, readInferResponse } from '../support/binary-infer.ts';
 import type { DecodedInferResponse, DecodedOutput } from '../support/binary-infer.ts';
+import { fp32Mismatches } from '../support/fp32-mismatches.ts';
 import { eventually } from '../support/gateway-harness.ts';
 import { referenceInfer } from '../support/real-triton/reference-infer.ts';
 import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts';
@@ -29,7 +30,6 @@ import type { ContractBackend } from './contract-backend.ts';
 import { notReady, readinessStory, sampleReadiness } from '../support/readiness-sampler.ts';
 import type { ReadinessSample } from '../support/readiness-sampler.ts';
 
-const FP32_TOLERANCE = 1e-5;
 /** Batch sizes cycled through the samples: 1..64 (digits' max_batch_size), odd and even. */
 const CHUNK_SIZES = [1, 2, 3, 7, 16, 33, 64, 5, 48];
 const FORMATS = [
@@ -605,18 +605,6 @@ function reference(outputs: ReferenceOutputs, name: string, start: number, count
   const data = outputs[name]?.data;
   if (data === undefined) throw new Error(`reference has no output ${name}`);
   return data.slice(start, start + count);
-}
-
-/** The first few elements that differ by more than the tolerance (absolute and relative), described. */
-function fp32Mismatches(actual: readonly unknown[], expected: readonly (number | string)[]): string[] {
-  const problems: string[] = [];
-  if (actual.length !== expected.length) return [`${actual.length} elements, expected ${expected.length}`];
-  actual.forEach((value, index) => {
-    const want = Number(expected[index]);
-    const ok = typeof value === 'number' && Math.abs(value - want) <= FP32_TOLERANCE + FP32_TOLERANCE * Math.abs(want);
-    if (!ok && problems.length < 5) problems.push(`[${index}]: ${String(value)}, expected ${want}`);
-  });
-  return problems;
 }
 
 /** Consecutive chunks of the sample with sizes cycling through `sizes` (the last one clipped). */

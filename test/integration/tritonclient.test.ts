@@ -14,10 +14,10 @@ import { provisionTriton } from '../support/real-triton/provision.ts';
 import { referenceInfer } from '../support/real-triton/reference-infer.ts';
 import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts';
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
+import { fp32Mismatches } from '../support/fp32-mismatches.ts';
 
 const SCRIPT = fileURLToPath(new URL('./tritonclient_check.py', import.meta.url));
 const SCRIPT_TIMEOUT_MS = 45_000;
-const FP32_TOLERANCE = 1e-5;
 const IMAGE_COUNT = 20;
 /** Ordinary sentences, then the unusual ones: empty, blanks, non-ASCII, emoji, NUL, quotes, very long. */
 const TEXT_RANGE = [70, 100] as const;
@@ -178,17 +178,6 @@ function referenceSlice(outputs: ReferenceOutputs, name: string, count: number):
   const data = outputs[name]?.data;
   if (data === undefined) throw new Error(`reference has no output ${name}`);
   return data.slice(0, count);
-}
-
-function fp32Mismatches(actual: readonly unknown[], expected: readonly (number | string)[]): string[] {
-  if (actual.length !== expected.length) return [`${actual.length} elements, expected ${expected.length}`];
-  const problems: string[] = [];
-  actual.forEach((value, index) => {
-    const want = Number(expected[index]);
-    const ok = typeof value === 'number' && Math.abs(value - want) <= FP32_TOLERANCE + FP32_TOLERANCE * Math.abs(want);
-    if (!ok && problems.length < 5) problems.push(`[${index}]: ${String(value)}, expected ${want}`);
-  });
-  return problems;
 }
 
 /** Runs tritonclient_check.py with the venv's python; its stdout is the JSON summary. */

@@ -12,9 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export type EngineName = 'podman' | 'docker';
 
 export interface ContainerEngine {
+  /** Also the engine's command (`podman stop`, `docker network ls`). */
   readonly name: EngineName;
-  /** The engine's own command line (image builds, podman-compose / docker compose). */
-  readonly cli: string;
 }
 
 /** Seconds an idle podman service we started keeps running: it outlives the test run by that much, no more. */
@@ -24,11 +23,8 @@ const PING_TIMEOUT_MS = 2_000;
 
 let chosen: Promise<ContainerEngine> | undefined;
 
-/** Why the container tests cannot run here, or undefined when they can be attempted. */
-export function containerTestsUnavailable(): string | undefined {
-  if (process.env['SKIP_CONTAINER_TESTS'] === '1') return 'SKIP_CONTAINER_TESTS=1';
-  return undefined;
-}
+/** SKIP_CONTAINER_TESTS=1: a machine with neither podman nor Docker skips test/container/. */
+export const SKIP_CONTAINER_TESTS = process.env['SKIP_CONTAINER_TESTS'] === '1';
 
 /** Picks the engine once per process and prepares testcontainers' environment for it. */
 export function containerEngine(): Promise<ContainerEngine> {
@@ -44,7 +40,7 @@ async function chooseEngine(): Promise<ContainerEngine> {
     throw new Error('the container tests need podman or Docker (.ci/run installs podman on Debian); SKIP_CONTAINER_TESTS=1 skips them');
   }
   if (name === 'podman') await preparePodman();
-  return { name, cli: name };
+  return { name };
 }
 
 async function preparePodman(): Promise<void> {

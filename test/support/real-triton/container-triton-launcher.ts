@@ -36,6 +36,11 @@ const SALVAGE_LOG_WAIT_MS = 2_000;
 
 let containers = 0;
 
+interface Ports {
+  readonly http: number;
+  readonly grpc: number;
+}
+
 export interface ContainerTritonOptions {
   readonly image: string;
   /** Also reachable from containers on this network, under this name. */
@@ -54,17 +59,12 @@ export class ContainerTritonLauncher implements TritonLauncher {
   async launch(options: TritonServerOptions): Promise<TritonServerHandle> {
     const args = sharedTritonArgs(options);
     await containerEngine();
-    let server: ContainerTritonServer | undefined;
-    const outcome = await startRetryingPorts(async () => {
-      const [http = 0, grpc = 0] = await freePorts(2);
-      server = new ContainerTritonServer(this.description, () => this.#container(options, args, http, grpc), { http, grpc });
-      return server.startContainer();
-    }, FRESH_PORTS);
-    if (server === undefined || outcome !== 'live') throw (server?.failure ?? ((message: string) => new Error(message)))(`tritonserver did not start: ${outcome}`);
+    const server = new ContainerTritonServer(this.description, (ports) => this.#container(options, args, ports));
+    await server.startOnFreePorts();
     return server;
   }
 
-  #container(options: TritonServerOptions, args: readonly string[], http: number, grpc: number): GenericContainer {
+  #container(options: TritonServerOptions, args: readonly string[], { http, grpc }: Ports): GenericContainer {
     let container = new GenericContainer(this.#options.image)
       .withCommand(['tritonserver', `--model-repository=${REPOSITORY_IN_CONTAINER}`, ...args])
       .withBindMounts([{ source: options.repository, target: REPOSITORY_IN_CONTAINER, mode: 'ro' }])
@@ -81,18 +81,17 @@ export class ContainerTritonLauncher implements TritonLauncher {
 /** One container at a time; restart() replaces it with a fresh one on the same ports, as a new process would be. */
 class ContainerTritonServer implements TritonServerHandle {
   readonly #description: string;
-  readonly #build: () => GenericContainer;
-  readonly #ports: { readonly http: number; readonly grpc: number };
+  readonly #build: (ports: Ports) => GenericContainer;
+  #ports: Ports = { http: 0, grpc: 0 };
   readonly #log = new ServerLog();
   #container: StartedTestContainer | undefined;
   /** Why the server does not run (undefined while it does). */
   #ended: string | undefined = 'not started';
   #stopping: Promise<void> | undefined;
 
-  constructor(description: string, build: () => GenericContainer, ports: { readonly http: number; readonly grpc: number }) {
+  constructor(description: string, build: (ports: Ports) => GenericContainer) {
     this.#description = description;
     this.#build = build;
-    this.#ports = ports;
   }
 
   get grpcAddress(): string {
@@ -103,12 +102,21 @@ class ContainerTritonServer implements TritonServerHandle {
     return `http://127.0.0.1:${this.#ports.http}`;
   }
 
+  async startOnFreePorts(): Promise<void> {
+    const outcome = await startRetryingPorts(async () => {
+      const [http = 0, grpc = 0] = await freePorts(2);
+      this.#ports = { http, grpc };
+      return this.#startContainer();
+    }, FRESH_PORTS);
+    if (outcome !== 'live') throw this.#failure(`tritonserver did not start: ${outcome}`);
+  }
+
   /** 'live', or why not: 'address in use' or another reason (the log says more). */
-  async startContainer(): Promise<string> {
+  async #startContainer(): Promise<string> {
     const name = `triton-gateway-test-triton-${process.pid}-${containers++}`;
     this.#log.markStart(`container ${name}`);
     try {
-      this.#container = await this.#build()
+      this.#container = await this.#build(this.#ports)
         .withName(name)
         .withLogConsumer((stream) => this.#follow(stream))
         .start();
@@ -126,7 +134,9 @@ class ContainerTritonServer implements TritonServerHandle {
     return this.#log.text;
   }
 
-  readonly failure = (message: string): Error => this.#log.failure(`${this.#description}: ${message}`);
+  #failure(message: string): Error {
+    return this.#log.failure(`${this.#description}: ${message}`);
+  }
 
   request(method: string, path: string, body?: unknown): Promise<TritonHttpAnswer> {
     return tritonHttp(this.httpUrl, method, path, body);
@@ -134,7 +144,7 @@ class ContainerTritonServer implements TritonServerHandle {
 
   async waitReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     const failed = await waitForHttpOk(this.httpUrl, '/v2/health/ready', timeoutMs, () => this.#ended);
-    if (failed !== undefined) throw this.failure(`tritonserver not ready: ${failed}`);
+    if (failed !== undefined) throw this.#failure(`tritonserver not ready: ${failed}`);
   }
 
   /** SIGTERM (a paused container is resumed first), wait for the exit, remove the container; safe twice. */
@@ -176,12 +186,12 @@ class ContainerTritonServer implements TritonServerHandle {
 
   async restart(): Promise<void> {
     await this.stop();
-    const outcome = await startRetryingPorts(() => this.startContainer(), SAME_PORTS);
-    if (outcome !== 'live') throw this.failure(`tritonserver did not restart on the same ports: ${outcome}`);
+    const outcome = await startRetryingPorts(() => this.#startContainer(), SAME_PORTS);
+    if (outcome !== 'live') throw this.#failure(`tritonserver did not restart on the same ports: ${outcome}`);
   }
 
   #running(what: string): StartedTestContainer {
-    if (this.#container === undefined || this.#ended !== undefined) throw this.failure(`cannot ${what}: tritonserver is not running (${this.#ended ?? 'no container'})`);
+    if (this.#container === undefined || this.#ended !== undefined) throw this.#failure(`cannot ${what}: tritonserver is not running (${this.#ended ?? 'no container'})`);
     return this.#container;
   }
 
