@@ -2,7 +2,11 @@
 // that will flush them. A FIFO with a moving head, compacted now and then, instead of Array.shift.
 import type { BatchMember } from './batch-member.ts';
 
-export type FlushReason = 'full' | 'window' | 'deadline';
+/**
+ * Why a batch left: a request found the link idle, a returning batch freed a slot, the queue held a
+ * full batch, the oldest member waited the window, a member's deadline was near, or the gateway stops.
+ */
+export type FlushReason = 'link_idle' | 'slot_freed' | 'full' | 'window' | 'deadline' | 'shutdown';
 
 export class BatchQueue {
   readonly key: string;

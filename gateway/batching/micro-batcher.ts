@@ -1,8 +1,10 @@
-// The gateway's micro-batcher: requests of the same batch key wait at most the batch window (less when
-// a member's deadline needs it), then travel to the backend as one call; each member gets exactly its
-// own rows back. Event-driven (one timer per queue, armed by its oldest member), bounded (rows per
-// model, batches in flight per model), and honest when full (429 with a Retry-After from the measured
-// drain rate). See DESIGN.md, "Batching".
+// The gateway's micro-batcher, adaptive the way Nagle's algorithm is: a request goes to the backend at
+// once while its model's link has room (fewer batches in flight than the limit); requests that arrive
+// while the link is busy gather, and go together the moment a batch returns, the batch is full, or the
+// oldest has waited the window (less when a member's deadline needs it). Batch size so follows load by
+// itself, and a lone request never pays the window. Each member gets exactly its own rows back. Event-
+// driven (one timer per queue), bounded (rows waiting or at the backend, per model), and honest when
+// full (429 with a Retry-After from the measured drain rate). See DESIGN.md, "Batching".
 import type { Backend, InferRequest, InferResult } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -18,13 +20,13 @@ import { runBatch } from './batch-execution.ts';
 
 export interface MicroBatcherOptions {
   readonly backend: Backend;
-  /** How long the oldest member may wait for company. 0 = flush on the next turn of the event loop. */
+  /** Upper bound on how long a request waits for company while the link is busy; never a fixed cost. */
   readonly windowMs: number;
   /** Upper bound on rows per batch, on top of each model's max_batch_size. */
   readonly maxBatchRows: number;
-  /** Rows that may wait per model before new requests are shed with 429. */
+  /** Rows per model that may wait or be at the backend before new requests are shed with 429. */
   readonly queueLimitRows: number;
-  /** Batches of one model that may be at the backend at once. */
+  /** Batches of one model at the backend below which a request goes at once ("the link has room"). */
   readonly maxInflightBatches: number;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
@@ -37,11 +39,11 @@ const LATENCY_SMOOTHING = 0.2;
 
 interface ModelState {
   queuedRows: number;
+  inflightRows: number;
   inflightBatches: number;
   batchLatencyMs: number;
   readonly drainRate: DrainRate;
-  /** Queues that have a batch due but wait for an in-flight slot, in the order they became due. */
-  readonly waiting: BatchQueue[];
+  readonly queues: Set<BatchQueue>;
 }
 
 export class MicroBatcher implements InferDispatcher {
@@ -75,12 +77,17 @@ export class MicroBatcher implements InferDispatcher {
     }
     const state = this.#model(request.model);
     const now = this.#now();
-    if (state.queuedRows + context.batchSize > this.#options.queueLimitRows) {
+    // Rows at the backend count too: with the link's limit a soft one, the queue limit is what bounds
+    // the memory a model's traffic holds.
+    const heldRows = state.queuedRows + state.inflightRows;
+    if (heldRows + context.batchSize > this.#options.queueLimitRows) {
       this.#options.metrics.shedRequests.inc({ model: request.model });
       return Promise.reject(
-        new GatewayError('QUEUE_FULL', `queue of model "${request.model}" is full (${state.queuedRows} rows waiting, QUEUE_LIMIT_ROWS ${this.#options.queueLimitRows})`, {
-          retryAfterSeconds: state.drainRate.retryAfterSeconds(state.queuedRows, now),
-        }),
+        new GatewayError(
+          'QUEUE_FULL',
+          `queue of model "${request.model}" is full (${state.queuedRows} rows waiting, ${state.inflightRows} at the backend, QUEUE_LIMIT_ROWS ${this.#options.queueLimitRows})`,
+          { retryAfterSeconds: state.drainRate.retryAfterSeconds(heldRows, now) },
+        ),
       );
     }
     if (context.signal?.aborted) return Promise.reject(new GatewayError('REQUEST_CANCELLED', 'client left before queueing'));
@@ -92,19 +99,20 @@ export class MicroBatcher implements InferDispatcher {
     if (queue === undefined) {
       queue = new BatchQueue(key, request.model, limit);
       this.#queues.set(key, queue);
+      state.queues.add(queue);
     }
     const member = new BatchMember(request, context, now);
     queue.push(member);
     this.#addQueued(state, request.model, member.rows);
     this.#watchClient(member, queue, state);
-    this.#schedule(queue);
+    this.#sendDue(queue, 'link_idle');
     return member.promise;
   }
 
-  /** Sends everything still queued without waiting for the window, then waits for all batches. */
+  /** Sends everything still queued without waiting for the window or the link, then waits for all batches. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const queue of this.#queues.values()) this.#flush(queue, 'window');
+    for (const queue of [...this.#queues.values()]) this.#sendDue(queue, 'shutdown');
     if (this.#idle()) return;
     await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
@@ -121,6 +129,7 @@ export class MicroBatcher implements InferDispatcher {
           member.reject(error);
         }
       }
+      state.queues.delete(queue);
     }
     this.#queues.clear();
     this.#notifyIdle();
@@ -129,7 +138,7 @@ export class MicroBatcher implements InferDispatcher {
   #model(model: string): ModelState {
     let state = this.#models.get(model);
     if (state === undefined) {
-      state = { queuedRows: 0, inflightBatches: 0, batchLatencyMs: INITIAL_BATCH_LATENCY_MS, drainRate: new DrainRate(), waiting: [] };
+      state = { queuedRows: 0, inflightRows: 0, inflightBatches: 0, batchLatencyMs: INITIAL_BATCH_LATENCY_MS, drainRate: new DrainRate(), queues: new Set() };
       this.#models.set(model, state);
     }
     return state;
@@ -149,7 +158,7 @@ export class MicroBatcher implements InferDispatcher {
         this.#addQueued(state, queue.model, -member.rows);
         member.reject(new GatewayError('REQUEST_CANCELLED', 'client left while queued'));
         if (queue.length === 0) this.#dropQueue(queue);
-        else this.#schedule(queue);
+        else this.#arm(queue, state);
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -159,15 +168,28 @@ export class MicroBatcher implements InferDispatcher {
     );
   }
 
-  /** Flushes a full queue now; otherwise arms (or brings forward) the queue's one timer. */
-  #schedule(queue: BatchQueue): void {
-    if (queue.rows >= queue.maxRows || this.#closing) {
-      this.#flush(queue, 'full');
-      return;
+  /**
+   * Sends what is due now: everything when closing, every full batch, and batches while the link has room
+   * (`roomReason` says why there is room: a request arrived at an idle link, or a batch came back). What
+   * is left waits for the queue's timer.
+   */
+  #sendDue(queue: BatchQueue, roomReason: FlushReason): void {
+    const state = this.#model(queue.model);
+    this.#expire(queue, state);
+    while (queue.length > 0) {
+      if (this.#closing) this.#send(queue, 'shutdown', state);
+      else if (queue.rows >= queue.maxRows) this.#send(queue, 'full', state);
+      else if (state.inflightBatches < this.#options.maxInflightBatches) this.#send(queue, roomReason, state);
+      else break;
     }
+    if (queue.length === 0) this.#dropQueue(queue);
+    else this.#arm(queue, state);
+  }
+
+  /** Arms (or brings forward) the queue's one timer: the window of its oldest member, or a deadline. */
+  #arm(queue: BatchQueue, state: ModelState): void {
     const oldest = queue.oldest;
     if (oldest === undefined) return;
-    const state = this.#model(queue.model);
     const windowDue = oldest.enqueuedAt + this.#options.windowMs;
     const deadlineDue = queue.earliestDeadline() - state.batchLatencyMs;
     const reason: FlushReason = deadlineDue < windowDue ? 'deadline' : 'window';
@@ -178,63 +200,42 @@ export class MicroBatcher implements InferDispatcher {
     queue.timer = setTimeout(() => {
       queue.timer = undefined;
       queue.timerDueAt = Number.POSITIVE_INFINITY;
-      this.#flush(queue, reason);
+      this.#expire(queue, state);
+      // The window bounds the wait even while the link is busy: the batch goes over the link's limit.
+      if (queue.length > 0) this.#send(queue, reason, state);
+      this.#sendDue(queue, 'link_idle');
     }, Math.max(0, due - this.#now()));
     queue.timer.unref();
   }
 
-  #flush(queue: BatchQueue, reason: FlushReason): void {
-    const state = this.#model(queue.model);
-    queue.clearTimer();
+  /** Answers 504 to members whose deadline passed while they waited. */
+  #expire(queue: BatchQueue, state: ModelState): void {
     for (const member of queue.takeExpired(this.#now())) {
       this.#addQueued(state, queue.model, -member.rows);
       member.reject(new GatewayError('DEADLINE_EXCEEDED', 'deadline passed while the request waited for a batch'));
     }
-    while (queue.length > 0) {
-      if (state.inflightBatches >= this.#options.maxInflightBatches) {
-        if (!state.waiting.includes(queue)) state.waiting.push(queue);
-        this.#armExpiry(queue);
-        return;
+  }
+
+  /** Takes one batch off the head of the queue and sends it. */
+  #send(queue: BatchQueue, reason: FlushReason, state: ModelState): void {
+    const members = queue.takeBatch();
+    if (members.length === 0) {
+      // Cannot happen while every member fits the queue's limit (checked at dispatch); never spin on it.
+      const head = queue.oldest;
+      if (head !== undefined && queue.remove(head)) {
+        this.#addQueued(state, queue.model, -head.rows);
+        head.reject(new GatewayError('INVALID_INPUT', `inputs: batch of ${head.rows} rows exceeds the batch limit of ${queue.maxRows} rows`));
       }
-      const members = queue.takeBatch();
-      if (members.length === 0) {
-        // Cannot happen while every member fits the queue's limit (checked at dispatch); never spin on it.
-        const head = queue.oldest;
-        if (head !== undefined && queue.remove(head)) {
-          this.#addQueued(state, queue.model, -head.rows);
-          head.reject(new GatewayError('INVALID_INPUT', `inputs: batch of ${head.rows} rows exceeds the batch limit of ${queue.maxRows} rows`));
-        }
-        continue;
-      }
-      this.#start(queue, members, reason, state);
-      // What is left may not be due yet: only a full remainder goes at once.
-      if (queue.rows < queue.maxRows && !this.#closing) break;
+      return;
     }
-    if (queue.length === 0) this.#dropQueue(queue);
-    else this.#schedule(queue);
-  }
-
-  /** A queue waiting for an in-flight slot still answers its members' deadlines on time. */
-  #armExpiry(queue: BatchQueue): void {
-    const due = queue.earliestDeadline();
-    if (!Number.isFinite(due)) return;
-    queue.clearTimer();
-    queue.timerDueAt = due;
-    queue.timer = setTimeout(() => {
-      queue.timer = undefined;
-      queue.timerDueAt = Number.POSITIVE_INFINITY;
-      this.#flush(queue, 'deadline');
-    }, Math.max(0, due - this.#now()));
-    queue.timer.unref();
-  }
-
-  #start(queue: BatchQueue, members: BatchMember[], reason: FlushReason, state: ModelState): void {
     const batchId = this.#nextBatchId++;
-    const rows = members.reduce((sum, member) => sum + member.rows, 0);
+    let rows = 0;
+    for (const member of members) rows += member.rows;
     const started = this.#now();
     const { metrics } = this.#options;
     this.#addQueued(state, queue.model, -rows);
     state.inflightBatches++;
+    state.inflightRows += rows;
     metrics.batches.inc({ model: queue.model, reason });
     metrics.batchRows.observe({ model: queue.model }, rows);
     for (const member of members) {
@@ -247,20 +248,29 @@ export class MicroBatcher implements InferDispatcher {
     void runBatch(this.#options.backend, members, `batch-${batchId}`).finally(() => {
       const finished = this.#now();
       state.inflightBatches--;
+      state.inflightRows -= rows;
       state.batchLatencyMs += LATENCY_SMOOTHING * (finished - started - state.batchLatencyMs);
       state.drainRate.record(rows, finished);
-      const next = state.waiting.shift();
-      if (next !== undefined) this.#flush(next, 'full');
+      const next = this.#longestWaiting(state);
+      if (next !== undefined) this.#sendDue(next, 'slot_freed');
       this.#notifyIdle();
     });
+  }
+
+  /** The model's queue whose oldest member has waited longest: it gets the slot a returning batch frees. */
+  #longestWaiting(state: ModelState): BatchQueue | undefined {
+    let longest: BatchQueue | undefined;
+    for (const queue of state.queues) {
+      const oldest = queue.oldest;
+      if (oldest !== undefined && (longest === undefined || oldest.enqueuedAt < (longest.oldest?.enqueuedAt ?? Number.POSITIVE_INFINITY))) longest = queue;
+    }
+    return longest;
   }
 
   #dropQueue(queue: BatchQueue): void {
     queue.clearTimer();
     if (this.#queues.get(queue.key) === queue) this.#queues.delete(queue.key);
-    const state = this.#model(queue.model);
-    const waiting = state.waiting.indexOf(queue);
-    if (waiting >= 0) state.waiting.splice(waiting, 1);
+    this.#model(queue.model).queues.delete(queue);
   }
 
   #idle(): boolean {

@@ -87,7 +87,7 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
     }),
     batches: new Counter({
       name: 'gateway_batches_total',
-      help: 'Batches sent to the backend, by model and why they were sent (full, window, deadline).',
+      help: 'Batches sent to the backend, by model and why they were sent (link_idle, slot_freed, full, window, deadline, shutdown).',
       labelNames: ['model', 'reason'],
       registers,
     }),

@@ -23,8 +23,8 @@ let reference: ReferenceOutputs;
 
 beforeAll(async () => {
   reference = await referenceInfer({ model: 'digits', version: '2', inputs: { pixels: { shape: [CLIENTS, 64], data: images.flat() } } });
-  // A window long enough that concurrent clients meet in one queue even on a loaded 2-core machine.
-  gateway = await startTestGateway(fixture.triton.grpcAddress, { BATCH_WINDOW_MS: '5', REQUEST_TIMEOUT_MS: '10000' });
+  // The default settings: requests gather while the link is busy, with no fixed window to make them meet.
+  gateway = await startTestGateway(fixture.triton.grpcAddress, { REQUEST_TIMEOUT_MS: '10000' });
   const url = gateway.url;
   await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 15_000, 50);
 }, 60_000);
@@ -68,5 +68,10 @@ describe('micro-batching with a real Triton', () => {
     // Fewer batches than requests, and some batch carried more than one row.
     expect(batches).toBeLessThan(CLIENTS * ROUNDS);
     expect(batches - singleRow).toBeGreaterThan(0);
+    // Every batch has its reason; the first went at once to an idle link, the multi-row ones gathered.
+    const byReason = Object.fromEntries(['link_idle', 'slot_freed', 'full', 'window', 'deadline', 'shutdown'].map((reason) => [reason, metricValue(metrics, 'gateway_batches_total', { model: 'digits', reason })]));
+    expect(Object.values(byReason).reduce((sum, count) => sum + count, 0)).toBe(batches);
+    expect(byReason['link_idle']).toBeGreaterThan(0);
+    expect((byReason['slot_freed'] ?? 0) + (byReason['full'] ?? 0) + (byReason['window'] ?? 0)).toBeGreaterThan(0);
   });
 });
