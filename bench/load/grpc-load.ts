@@ -23,6 +23,8 @@ import type { ChannelOptions, ServiceError } from '@grpc/grpc-js';
 import { grpcStatusName } from '../../gateway/backends/triton/grpc-status-map.ts';
 import { loadInferenceProtocol, serviceMethods } from '../../gateway/backends/triton/inference-protocol.ts';
 import type { ModelInferRequestMessage } from '../../gateway/backends/triton/inference-protocol.ts';
+import { summarise } from './load-result.ts';
+import type { LoadResult } from './load-result.ts';
 
 export interface GrpcLoadOptions {
   /** host:port of Triton's gRPC endpoint. */
@@ -36,17 +38,9 @@ export interface GrpcLoadOptions {
   readonly request: ModelInferRequestMessage;
 }
 
-export interface GrpcLoadResult {
-  /** Calls that returned OK. */
-  readonly requests: number;
-  /** Calls that returned any other status. */
-  readonly errors: number;
-  /** Latency percentiles of the OK calls (nearest rank); NaN when there were none. */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** OK calls per second of the run (first call started to last call returned). */
-  readonly requestsPerSecond: number;
-  /** Status and details of the first failed call, to say why errors is not 0. */
+/** What every load generator reports (completed, failed, requests/s, p50/p99 of the OK calls), and why calls failed. */
+export interface GrpcLoadResult extends LoadResult {
+  /** Status and details of the first failed call, to say why `failed` is not 0. */
   readonly firstError: string | undefined;
 }
 
@@ -95,7 +89,7 @@ export async function grpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadResult
     );
 
     const latenciesMs: number[] = [];
-    let errors = 0;
+    let failed = 0;
     let firstError: string | undefined;
     const started = process.hrtime.bigint();
     const stopStartingAt = started + BigInt(Math.round(options.durationS * NS_PER_S));
@@ -119,7 +113,7 @@ export async function grpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadResult
               if (error === null) {
                 latenciesMs.push(Number(process.hrtime.bigint() - callStarted) / NS_PER_MS);
               } else {
-                errors++;
+                failed++;
                 firstError ??= `${grpcStatusName(error.code)}: ${error.details}`;
               }
               next();
@@ -130,16 +124,10 @@ export async function grpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadResult
       });
 
     await Promise.all(Array.from({ length: options.connections }, loop));
+    // Per second of the run as it went: from the first call to the last one back (the calls in flight at
+    // the deadline are waited for and counted).
     const elapsedS = Number(process.hrtime.bigint() - started) / NS_PER_S;
-    const sorted = Float64Array.from(latenciesMs).sort();
-    return {
-      requests: sorted.length,
-      errors,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
-      requestsPerSecond: sorted.length / elapsedS,
-      firstError,
-    };
+    return { ...summarise(latenciesMs, failed, elapsedS), firstError };
   } finally {
     client.close();
   }
@@ -148,10 +136,4 @@ export async function grpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadResult
 /** The body is already serialized, and the response only needs its status: bytes in, bytes out. */
 function passThrough(bytes: Buffer): Buffer {
   return bytes;
-}
-
-/** Nearest-rank percentile of ascending values. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR, REPO_ROOT } from '../../test/support/cache-lock.ts';
 import { ensurePythonVenv } from '../../test/support/python-venv.ts';
-import type { PythonVenv } from '../../test/support/python-venv.ts';
 import { spawnPeer, waitForOutput } from './peer-process.ts';
 import type { PeerServer } from './peer-process.ts';
 
 export interface FastApiPeerOptions {
-  /** The venv's python (provisionFastApiPeer().python). */
+  /** The venv's python (what provisionFastApiPeer() resolves to). */
   readonly python: string;
   /** 0 lets the server bind a free port (the port it got is read from its output). */
   readonly port: number;
@@ -33,9 +32,9 @@ const LISTEN_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 5000;
 const LISTENING_LINE = /peer listening on (\d+)/;
 
-/** Returns the peer's venv, building it first when it is missing or stale (progress on stderr). */
-export function provisionFastApiPeer(): Promise<PythonVenv> {
-  return ensurePythonVenv({
+/** The venv's python, for startFastApiPeer(); builds the venv first when it is missing or stale (progress on stderr). */
+export async function provisionFastApiPeer(): Promise<string> {
+  const venv = await ensurePythonVenv({
     dir: FASTAPI_VENV_DIR,
     requirements: REQUIREMENTS,
     // The pins were checked with Python 3.11 (onnxruntime and numpy ship wheels per minor version).
@@ -46,6 +45,7 @@ export function provisionFastApiPeer(): Promise<PythonVenv> {
     name: 'FastAPI peer environment',
     pipNote: 'about 55 MB of downloads the first time',
   });
+  return venv.python;
 }
 
 /** Starts fastapi_server.py and resolves when it listens and answers its readiness endpoint. */

@@ -136,7 +136,9 @@ function waitFor<T>(label: string, peer: PeerChild, timeoutMs: number, listen: (
       reject(new Error(`${label} ${why}; its output:\n${peer.output()}`));
     };
     // 'exit' can come before the last output is read; a tick later the tail is in peer.output().
-    const onExit = (): void => void setImmediate(() => fail(`ended (${peer.ended() ?? 'exited'}) before it listened`));
+    const onExit = (): void => {
+      setImmediate(() => fail(`ended (${peer.ended() ?? 'exited'}) before it listened`));
+    };
     const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
     peer.child.once('exit', onExit);
     peer.child.once('error', onExit);

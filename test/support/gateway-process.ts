@@ -34,13 +34,18 @@ export function runGatewayMain(
   return { child, output: () => output, exited };
 }
 
-/** Starts main.ts on a free port and waits for its "gateway listening" log line. */
+/**
+ * Starts main.ts on a free port and waits for its "gateway listening" log line. Without a Triton address
+ * it serves MODEL_REPOSITORY itself (the embedded backend). `base` is the settings under `env`: the
+ * tests' quick timeouts by default, the product's defaults for benchmarks.
+ */
 export async function startGatewayProcess(
-  tritonAddress: string,
+  tritonAddress: string | undefined,
   env: Readonly<Record<string, string>> = {},
   entry: GatewayEntry = 'gateway/main.ts',
+  base: Readonly<Record<string, string>> = TEST_ENV,
 ): Promise<GatewayProcess> {
-  const run = runGatewayMain({ ...TEST_ENV, LOG_LEVEL: 'info', TRITON_GRPC_URL: tritonAddress, ...env }, entry);
+  const run = runGatewayMain({ ...base, LOG_LEVEL: 'info', ...(tritonAddress === undefined ? {} : { TRITON_GRPC_URL: tritonAddress }), ...env }, entry);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${run.output()}`)), 15_000);
     const check = (): void => {
