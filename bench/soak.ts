@@ -32,8 +32,10 @@ function rssMiB(pid: number): number {
 function largestBody(): string {
   const head = '{"inputs":[{"name":"pixels","datatype":"FP32","shape":[1,64],"data":[';
   const tail = ']}]}';
-  const count = Math.floor((BODY_LIMIT_BYTES - head.length - tail.length) / 8);
-  return `${head}${Array.from({ length: count }, () => '1.234567').join(',')}${tail}`;
+  const number = '1.234567';
+  // Each number takes its digits and a comma.
+  const count = Math.floor((BODY_LIMIT_BYTES - head.length - tail.length) / (number.length + 1));
+  return `${head}${Array.from({ length: count }, () => number).join(',')}${tail}`;
 }
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

@@ -3,6 +3,7 @@
 
 export class DrainGate {
   readonly #expired = new AbortController();
+  readonly #watched = new Set<AbortController>();
   #inFlight = 0;
   #draining = false;
   #waiters: (() => void)[] = [];
@@ -20,9 +21,24 @@ export class DrainGate {
     return this.#expired.signal;
   }
 
-  /** Ends the grace period (idempotent). */
+  /** Ends the grace period (idempotent): every watched request's controller is aborted too. */
   expire(): void {
     this.#expired.abort();
+    for (const controller of this.#watched) controller.abort();
+    this.#watched.clear();
+  }
+
+  /**
+   * Aborts `controller` when the grace period ends, until the returned function is called. Cheaper per
+   * request than AbortSignal.any([own, expired]), which links and later unlinks a composite signal.
+   */
+  watch(controller: AbortController): () => void {
+    if (this.#expired.signal.aborted) {
+      controller.abort();
+      return () => {};
+    }
+    this.#watched.add(controller);
+    return () => this.#watched.delete(controller);
   }
 
   /** False once draining has begun: the caller must refuse the request. */

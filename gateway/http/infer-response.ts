@@ -40,15 +40,22 @@ export function sendInferResult(res: Response, result: InferResult, id: string |
     ...(id === undefined ? {} : { id }),
     outputs,
   };
+  // Written with node's own calls, not res.json/res.send: those also look up charsets and check request
+  // freshness (If-None-Match), which an infer answer never needs, on every request.
+  res.statusCode = 200;
   if (binaryParts.length === 0) {
-    res.status(200).json(header);
+    const json = JSON.stringify(header);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(json));
+    res.end(json);
     return;
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  res.status(200);
-  res.set('Content-Type', 'application/octet-stream');
-  res.set(HEADER_CONTENT_LENGTH, String(json.length));
-  res.send(Buffer.concat([json, ...binaryParts]));
+  const body = Buffer.concat([json, ...binaryParts]);
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader(HEADER_CONTENT_LENGTH, String(json.length));
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
 }
 
 function jsonData(output: RawTensor): unknown[] {

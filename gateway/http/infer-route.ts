@@ -67,6 +67,10 @@ function requestTimeoutMs(req: Request, body: InferRequestBody, configuredMs: nu
   return asked === undefined || asked === 0 ? configuredMs : Math.min(asked, configuredMs);
 }
 
+function shutDownError(cause?: unknown): GatewayError {
+  return new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause });
+}
+
 export function registerInferRoute(router: Router, services: HttpServices): void {
   const { config, catalog, dispatcher, gate } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
@@ -76,9 +80,12 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     const arrived = Date.now();
     const context = locals(res);
     context.route = 'infer';
-    // Nobody reads an answer to a client that left: cancel the work on its behalf, from the first await on.
+    // Nobody reads an answer to a client that left, or after the grace period: cancel the work on its
+    // behalf, from the first await on.
     const abandoned = new AbortController();
+    const unwatch = gate.watch(abandoned);
     res.on('close', () => {
+      unwatch();
       if (!res.writableFinished) abandoned.abort();
     });
     const target = modelTarget(req);
@@ -89,22 +96,19 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     // Only a model the backend knows becomes a metric label: client-chosen names would explode cardinality.
     context.model = target.model;
     const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
-    if (abandoned.signal.aborted) throw new GatewayError('REQUEST_CANCELLED', 'client left before dispatch');
+    if (abandoned.signal.aborted) throw gate.expired.aborted ? shutDownError() : new GatewayError('REQUEST_CANCELLED', 'client left before dispatch');
 
     const result = await dispatcher
       .dispatch(validated.request, {
         deadline,
-        signal: AbortSignal.any([abandoned.signal, gate.expired]),
+        signal: abandoned.signal,
         clientDeadline: timeoutMs < config.REQUEST_TIMEOUT_MS,
         batchSize: validated.batchSize,
         maxBatchSize: signature.maxBatchSize,
         tags: context.tags,
       })
       .catch((error: unknown) => {
-        if (gate.expired.aborted) {
-          throw new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause: error });
-        }
-        throw error;
+        throw gate.expired.aborted ? shutDownError(error) : error;
       });
     sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body));
   });

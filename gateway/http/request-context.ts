@@ -34,7 +34,7 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
     const started = process.hrtime.bigint();
     const header = req.get('x-request-id');
     const requestId = header !== undefined && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
-    res.set('X-Request-Id', requestId);
+    res.setHeader('X-Request-Id', requestId);
     const context = locals(res);
     context.requestId = requestId;
     // The request's child logger is built on first use: most requests never log (the per-request line
