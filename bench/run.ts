@@ -32,6 +32,8 @@ import { createTwinRepository } from '../test/support/real-triton/twin-repositor
 
 const CONCURRENCIES = (process.env['BENCH_CONCURRENCY'] ?? '1,8,32,64,128').split(',').map(Number);
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? '5');
+/** Ids of the rows to run (e.g. gateway-on,triton-http), to study one comparison; default all. */
+const ONLY = process.env['BENCH_TARGETS']?.split(',').map((id) => id.trim());
 const WARMUP_S = 1;
 const WARMUP_JIT_S = 2;
 const WARMUP_CONCURRENCY = 16;
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     const pidOf = (gateway: GatewayProcess): number => gateway.child.pid ?? 0;
     const viaTriton = (gateway: GatewayProcess) => (): number[] => [pidOf(gateway), ...tritonTree()];
     const own = (pid: number) => (): number[] => processTree(pid);
-    const targets: Target[] = [
+    const allTargets: Target[] = [
       httpTarget('triton-http', 'Triton HTTP, direct', triton.httpUrl, jsonRequest, tritonTree, tritonTree),
       {
         id: 'triton-grpc',
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
       httpTarget('gateway-on-binary', 'gateway, batching on, binary', on.url, binaryRequest, viaTriton(on), own(pidOf(on))),
       httpTarget('triton-http-binary', 'Triton HTTP, direct, binary', triton.httpUrl, binaryRequest, tritonTree, tritonTree),
     ];
+    const targets = ONLY === undefined ? allTargets : allTargets.filter((target) => ONLY.includes(target.id));
     // JIT warm-up of every server before anything is measured.
     for (const target of targets) await target.load(WARMUP_CONCURRENCY, WARMUP_JIT_S);
 

@@ -12,11 +12,12 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
   const live = members.filter((member) => !member.settled);
   const first = live[0];
   if (first === undefined) return;
-  const abandoned = new AbortController();
+  // A lone member's own signal is the call's; a batch's call is cancelled when its last member has left.
+  const abandoned = live.length === 1 ? undefined : new AbortController();
   const onClientLeft = (): void => {
-    if (live.every((member) => member.context.signal?.aborted === true)) abandoned.abort();
+    if (live.every((member) => member.context.signal?.aborted === true)) abandoned?.abort();
   };
-  for (const member of live) member.context.signal?.addEventListener('abort', onClientLeft, { once: true });
+  if (abandoned !== undefined) for (const member of live) member.context.signal?.addEventListener('abort', onClientLeft, { once: true });
   const tightest = live.reduce((earliest, member) => (member.deadline < earliest.deadline ? member : earliest));
   try {
     const result = await backend.infer(
@@ -27,7 +28,7 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
         inputs: live.length === 1 ? first.request.inputs : concatRows(live.map((member) => member.request.inputs)),
         outputs: first.request.outputs,
       },
-      { deadline: tightest.deadline, signal: abandoned.signal, clientDeadline: tightest.context.clientDeadline === true },
+      { deadline: tightest.deadline, signal: abandoned?.signal ?? first.context.signal, clientDeadline: tightest.context.clientDeadline === true },
     );
     const shares = splitRows(result.outputs, live.map((member) => member.rows));
     live.forEach((member, index) => member.resolve({ model: result.model, version: result.version, outputs: shares[index] ?? [] }));
@@ -50,6 +51,6 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
     }
     for (const member of live) member.reject(failure);
   } finally {
-    for (const member of live) member.context.signal?.removeEventListener('abort', onClientLeft);
+    if (abandoned !== undefined) for (const member of live) member.context.signal?.removeEventListener('abort', onClientLeft);
   }
 }

@@ -14,6 +14,8 @@ export class BatchMember {
   #resolve!: (result: InferResult) => void;
   #reject!: (error: GatewayError) => void;
   #settled = false;
+  /** Runs once when the member settles (the batcher's unhooking from the client's signal). */
+  onSettled: (() => void) | undefined;
 
   constructor(request: InferRequest, context: DispatchContext, now: number) {
     this.request = request;
@@ -34,12 +36,14 @@ export class BatchMember {
   resolve(result: InferResult): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.onSettled?.();
     this.#resolve(result);
   }
 
   reject(error: GatewayError): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.onSettled?.();
     this.#reject(error);
   }
 }

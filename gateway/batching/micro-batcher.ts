@@ -162,10 +162,7 @@ export class MicroBatcher implements InferDispatcher {
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    void member.promise.then(
-      () => signal.removeEventListener('abort', onAbort),
-      () => signal.removeEventListener('abort', onAbort),
-    );
+    member.onSettled = () => signal.removeEventListener('abort', onAbort);
   }
 
   /**

@@ -35,9 +35,10 @@ export function createApp(services: HttpServices): express.Express {
   const router = express.Router({ caseSensitive: true, strict: true });
   app.use(requestContext(services.logger, services.metrics, services.gate));
 
+  // The infer route first: it carries nearly all the traffic, and the router tries routes in order.
+  registerInferRoute(router, services);
   registerHealthRoutes(router, services);
   registerModelRoutes(router, services);
-  registerInferRoute(router, services);
   registerAdminRoutes(router, services);
   registerDocsRoute(router);
   router.get('/metrics', async (_req: Request, res: Response) => {

@@ -24,7 +24,7 @@ const ACCEPTED_CONTENT_TYPES = new Set([
 ]);
 
 function requireSupportedContentType(req: Request, _res: Response, next: NextFunction): void {
-  const header = req.get('content-type');
+  const header = req.headers['content-type'];
   if (header !== undefined) {
     const type = (header.split(';')[0] ?? '').trim().toLowerCase();
     if (!ACCEPTED_CONTENT_TYPES.has(type)) {

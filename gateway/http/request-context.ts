@@ -32,8 +32,9 @@ const ALWAYS_OPEN = new Set(['/health', '/ready', '/metrics', '/v2/health/live',
 export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: DrainGate) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    const header = req.get('x-request-id');
-    const requestId = header !== undefined && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
+    // node joins a repeated custom header into one string; the type also allows an array, which is refused.
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const context = locals(res);
     context.requestId = requestId;
