@@ -34,6 +34,13 @@ const CONCURRENCIES = (process.env['BENCH_CONCURRENCY'] ?? '1,8,32,64,128').spli
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? '5');
 /** Ids of the rows to run (e.g. gateway-on,triton-http), to study one comparison; default all. */
 const ONLY = process.env['BENCH_TARGETS']?.split(',').map((id) => id.trim());
+/** Settings for every gateway, e.g. "MAX_INFLIGHT_BATCHES=2 BATCH_WINDOW_MS=1", to compare settings. */
+const GATEWAY_SETTINGS = Object.fromEntries(
+  (process.env['BENCH_GATEWAY_ENV'] ?? '')
+    .split(/\s+/)
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const WARMUP_S = 1;
 const WARMUP_JIT_S = 2;
 const WARMUP_CONCURRENCY = 16;
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
     const tritonTree = (): number[] => processTree(tritonPid);
 
     // The product's defaults, not the tests' quick timeouts; the image's heap settings.
-    const base = { PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: nodeOptions, LOG_LEVEL: 'info', SERVED_MODELS: MODEL };
+    const base = { PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: nodeOptions, LOG_LEVEL: 'info', SERVED_MODELS: MODEL, ...GATEWAY_SETTINGS };
     const gateways: GatewayProcess[] = [];
     const startGateway = async (address: string | undefined, env: Record<string, string>): Promise<GatewayProcess> => {
       const gateway = await startGatewayProcess(address, env, 'dist/gateway/main.js', base);
@@ -197,7 +204,7 @@ async function main(): Promise<void> {
 
     const header = [
       `\`npm run bench\`, ${started.toISOString().slice(0, 10)}, on ${availableParallelism()} CPUs: ${DURATION_S} s per cell after ${WARMUP_S} s warm-up, model ${MODEL} v2, one row per request.`,
-      `Triton: ${launcher.description}. Gateways: the compiled build with the image's NODE_OPTIONS (${nodeOptions}) and default settings.`,
+      `Triton: ${launcher.description}. Gateways: the compiled build with NODE_OPTIONS ${nodeOptions} and ${Object.keys(GATEWAY_SETTINGS).length === 0 ? 'default settings' : `settings ${JSON.stringify(GATEWAY_SETTINGS)}`}.`,
     ].join('\n');
     const markdown = report(targets, cells, header);
     const chart = renderChart(

@@ -52,7 +52,7 @@ export const configSchema = z.object({
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),
   MAX_BATCH_ROWS: integer(1, 1 << 16, 256),
   QUEUE_LIMIT_ROWS: integer(1, 1 << 24, 2048),
-  MAX_INFLIGHT_BATCHES: integer(1, 1024, 4),
+  MAX_INFLIGHT_BATCHES: integer(1, 1024, 1),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });
