@@ -21,7 +21,7 @@ import { provisionFastApiPeer, startFastApiPeer } from './peers/fastapi-peer.ts'
 import { cpuSeconds, findProcess, peakRssMiB, processTree, resetPeakRss } from './process-usage.ts';
 import { buildInferRequest } from '../test/support/binary-infer.ts';
 import { REPO_ROOT } from '../test/support/cache-lock.ts';
-import { digitsJsonBody, digitsPixels, imageNodeOptions } from './settings.ts';
+import { benchGatewayEnv, describeGatewayEnv, digitsJsonBody, digitsPixels } from './settings.ts';
 import { eventually } from '../test/support/gateway-harness.ts';
 import { startGatewayProcess } from '../test/support/gateway-process.ts';
 import type { GatewayProcess } from '../test/support/gateway-process.ts';
@@ -34,17 +34,10 @@ const CONCURRENCIES = (process.env['BENCH_CONCURRENCY'] ?? '1,8,32,64,128').spli
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? '5');
 /** Ids of the rows to run (e.g. gateway-on,triton-http), to study one comparison; default all. */
 const ONLY = process.env['BENCH_TARGETS']?.split(',').map((id) => id.trim());
-/** Settings for every gateway, e.g. "MAX_INFLIGHT_BATCHES=2 BATCH_WINDOW_MS=1", to compare settings. */
-const GATEWAY_SETTINGS = Object.fromEntries(
-  (process.env['BENCH_GATEWAY_ENV'] ?? '')
-    .split(/\s+/)
-    .filter((pair) => pair.includes('='))
-    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
 const WARMUP_S = 1;
 const WARMUP_JIT_S = 2;
 const WARMUP_CONCURRENCY = 16;
-const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+const RESULTS_DIR = process.env['BENCH_RESULTS_DIR'] ?? join(REPO_ROOT, 'bench', 'results');
 const MODEL = 'digits';
 const INFER_PATH = `/v2/models/${MODEL}/infer`;
 
@@ -134,7 +127,7 @@ function report(targets: readonly Target[], cells: readonly Cell[], header: stri
 
 async function main(): Promise<void> {
   const started = new Date();
-  const nodeOptions = process.env['BENCH_NODE_OPTIONS'] ?? imageNodeOptions();
+  const gatewayEnv = benchGatewayEnv();
   const [, fastApiPython] = await Promise.all([provisionTriton(), provisionFastApiPeer()]);
   const twin = await createTwinRepository({ models: { [MODEL]: [2] } });
   const launcher = tritonLauncher();
@@ -147,7 +140,7 @@ async function main(): Promise<void> {
     const tritonTree = (): number[] => processTree(tritonPid);
 
     // The product's defaults, not the tests' quick timeouts; the image's heap settings.
-    const base = { PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: nodeOptions, LOG_LEVEL: 'info', SERVED_MODELS: MODEL, ...GATEWAY_SETTINGS };
+    const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SERVED_MODELS: MODEL, ...gatewayEnv };
     const gateways: GatewayProcess[] = [];
     const startGateway = async (address: string | undefined, env: Record<string, string>): Promise<GatewayProcess> => {
       const gateway = await startGatewayProcess(address, env, 'dist/gateway/main.js', base);
@@ -204,7 +197,7 @@ async function main(): Promise<void> {
 
     const header = [
       `\`npm run bench\`, ${started.toISOString().slice(0, 10)}, on ${availableParallelism()} CPUs: ${DURATION_S} s per cell after ${WARMUP_S} s warm-up, model ${MODEL} v2, one row per request.`,
-      `Triton: ${launcher.description}. Gateways: the compiled build with NODE_OPTIONS ${nodeOptions} and ${Object.keys(GATEWAY_SETTINGS).length === 0 ? 'default settings' : `settings ${JSON.stringify(GATEWAY_SETTINGS)}`}.`,
+      `Triton: ${launcher.description}. Gateways: the compiled build, default settings except ${describeGatewayEnv(gatewayEnv)} (the image's process environment, plus BENCH_GATEWAY_ENV).`,
     ].join('\n');
     const markdown = report(targets, cells, header);
     const chart = renderChart(
@@ -219,7 +212,7 @@ async function main(): Promise<void> {
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, 'performance.md'), `${markdown}\n`);
     writeFileSync(join(RESULTS_DIR, 'performance.svg'), chart);
-    process.stdout.write(`${markdown}\n\nwritten: bench/results/performance.md, bench/results/performance.svg\n`);
+    process.stdout.write(`${markdown}\n\nwritten: ${join(RESULTS_DIR, 'performance.md')}, ${join(RESULTS_DIR, 'performance.svg')}\n`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => process.stderr.write(`bench: cleanup: ${String(error)}\n`));
   }

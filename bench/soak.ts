@@ -1,12 +1,13 @@
-// npm run bench:soak: the gateway as the image ships it (its NODE_OPTIONS, default settings, batching on)
-// in front of the test Triton, under a constant closed-loop load (SOAK_CONCURRENCY, default 128) for
-// SOAK_DURATION_S (default 600). Every SAMPLE_INTERVAL_S it samples the gateway's resident memory, and
-// every LARGE_REQUEST_INTERVAL_S it sends the largest JSON body the limits allow (BODY_LIMIT_BYTES of
-// numbers, refused by validation after parsing): that must be answered 4xx, not crash the process. The
-// verdict: peak RSS, and growth as the last minute's median RSS against the first minute's after warm-up.
+// npm run bench:soak: the gateway as the image ships it (its process environment: V8's and glibc's
+// allocator settings; default settings, batching on) in front of the test Triton, under a constant
+// closed-loop load (SOAK_CONCURRENCY, default 128) for SOAK_DURATION_S (default 600). Every
+// SAMPLE_INTERVAL_S it samples the gateway's resident memory, and every SOAK_LARGE_INTERVAL_S (default
+// 30) it sends the largest JSON body the limits allow (BODY_LIMIT_BYTES of numbers, refused by
+// validation after parsing): that must be answered 4xx, not crash the process. The verdict: peak RSS,
+// and growth as the last minute's median RSS against the first minute's after warm-up.
 import { readFileSync } from 'node:fs';
 import { httpLoad } from './load/http-load.ts';
-import { digitsJsonBody, imageNodeOptions } from './settings.ts';
+import { benchGatewayEnv, describeGatewayEnv, digitsJsonBody } from './settings.ts';
 import { eventually } from '../test/support/gateway-harness.ts';
 import { startGatewayProcess } from '../test/support/gateway-process.ts';
 import { provisionTriton } from '../test/support/real-triton/provision.ts';
@@ -16,9 +17,10 @@ import { createTwinRepository } from '../test/support/real-triton/twin-repositor
 const DURATION_S = Number(process.env['SOAK_DURATION_S'] ?? '600');
 const CONCURRENCY = Number(process.env['SOAK_CONCURRENCY'] ?? '128');
 const SAMPLE_INTERVAL_S = 5;
-const LARGE_REQUEST_INTERVAL_S = 30;
-const WARMUP_S = 30;
-const WINDOW_S = 60;
+/** 0 = no largest bodies (to tell their effect on memory from the steady load's). */
+const LARGE_REQUEST_INTERVAL_S = Number(process.env['SOAK_LARGE_INTERVAL_S'] ?? '30');
+const WARMUP_S = Math.min(30, DURATION_S / 6);
+const WINDOW_S = Math.min(60, DURATION_S / 4);
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const KIB_PER_MIB = 1024;
 
@@ -44,10 +46,10 @@ async function main(): Promise<void> {
   await provisionTriton();
   const twin = await createTwinRepository({ models: { digits: [2] } });
   const triton = await tritonLauncher().launch({ repository: twin.path, modelControl: 'none' });
-  const nodeOptions = process.env['BENCH_NODE_OPTIONS'] ?? imageNodeOptions();
+  const gatewayEnv = benchGatewayEnv();
   try {
     await triton.waitReady(60_000);
-    const gateway = await startGatewayProcess(triton.grpcAddress, { SERVED_MODELS: 'digits' }, 'dist/gateway/main.js', { PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: nodeOptions });
+    const gateway = await startGatewayProcess(triton.grpcAddress, { SERVED_MODELS: 'digits' }, 'dist/gateway/main.js', { PORT: '0', HOST: '127.0.0.1', ...gatewayEnv });
     try {
       await eventually(async () => (await fetch(`${gateway.url}/ready`)).status === 200, 30_000, 100);
       const pid = gateway.child.pid ?? 0;
@@ -58,13 +60,14 @@ async function main(): Promise<void> {
       const start = Date.now();
       const sampler = setInterval(() => samples.push({ atS: (Date.now() - start) / 1000, rssMiB: rssMiB(pid) }), SAMPLE_INTERVAL_S * 1000);
       const largeSender = setInterval(() => {
+        if (LARGE_REQUEST_INTERVAL_S === 0) return;
         void fetch(`${gateway.url}/v2/models/digits/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: large })
           .then(async (answer) => {
             await answer.arrayBuffer();
             largeAnswers.set(answer.status, (largeAnswers.get(answer.status) ?? 0) + 1);
           })
           .catch(() => largeAnswers.set(0, (largeAnswers.get(0) ?? 0) + 1));
-      }, LARGE_REQUEST_INTERVAL_S * 1000);
+      }, (LARGE_REQUEST_INTERVAL_S || DURATION_S) * 1000);
       const load = await httpLoad({ url: `${gateway.url}/v2/models/digits/infer`, body, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY, durationS: DURATION_S });
       clearInterval(sampler);
       clearInterval(largeSender);
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
       const last = samples.filter((s) => s.atS >= DURATION_S - WINDOW_S).map((s) => s.rssMiB);
       const peak = Math.max(...samples.map((s) => s.rssMiB));
       const lines = [
-        `soak: ${DURATION_S} s at concurrency ${CONCURRENCY}, NODE_OPTIONS ${nodeOptions}`,
+        `soak: ${DURATION_S} s at concurrency ${CONCURRENCY}, gateway environment ${describeGatewayEnv(gatewayEnv)}`,
         `requests: ${load.completed} ok (${load.requestsPerSecond.toFixed(0)}/s), ${load.failed} failed, p99 ${load.p99Ms.toFixed(1)} ms`,
         `largest bodies (${(large.length / 1024 / 1024).toFixed(1)} MiB of JSON numbers) every ${LARGE_REQUEST_INTERVAL_S} s: ${[...largeAnswers].map(([status, count]) => `${status === 0 ? 'no answer' : status} x${count}`).join(', ')}`,
         `gateway RSS (sampled every ${SAMPLE_INTERVAL_S} s): peak ${peak.toFixed(0)} MiB; median ${median(first).toFixed(0)} MiB in the first minute after ${WARMUP_S} s, ${median(last).toFixed(0)} MiB in the last minute (growth ${(median(last) - median(first)).toFixed(1)} MiB)`,

@@ -14,7 +14,7 @@ export const ERROR_CATALOGUE = {
   MODEL_NOT_FOUND: { status: 404, summary: 'The model or model version is unknown.' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No such endpoint.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The endpoint exists but not for this HTTP method.' },
-  QUEUE_FULL: { status: 429, summary: "The model's batch queue is full (load shedding); see Retry-After." },
+  QUEUE_FULL: { status: 429, summary: "The model's rows waiting or at the backend reached the queue limit (load shedding); see Retry-After." },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body is larger than BODY_LIMIT_BYTES.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is neither JSON nor binary (application/octet-stream).' },
   BACKEND_ERROR: { status: 502, summary: 'Triton failed while serving the request (gRPC INTERNAL or an unexpected status).' },
