@@ -227,8 +227,13 @@ describe('Triton failing under load', () => {
 
       // No traffic now: after the reset time the poller's call is the half-open probe; Triton is dead, so
       // the probe fails and the breaker opens again (never closes).
+      // (The count may be read while a probe is already out: then the next "open" is that probe's, so a
+      // new half-open and a new open are both awaited.)
       const transitionsAtStop = await breakerTransitions(url);
-      await eventually(async () => (await breakerTransitions(url)).open > transitionsAtStop.open, RESET_MS + POLL_MS + 2 * SLACK_MS, 20);
+      await eventually(async () => {
+        const now = await breakerTransitions(url);
+        return now.open > transitionsAtStop.open && now['half-open'] > transitionsAtStop['half-open'];
+      }, 2 * (RESET_MS + POLL_MS + 2 * SLACK_MS), 20);
       await eventually(() => backend.linkState() === 'open', 2000, 5);
       const transitionsAtRestart = await breakerTransitions(url);
       expect(transitionsAtRestart['half-open'], 'half-open probes while Triton was dead').toBeGreaterThan(transitionsAtStop['half-open']);
