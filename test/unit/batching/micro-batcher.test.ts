@@ -439,4 +439,20 @@ describe('close', () => {
     expect(rowsOf(await result).tags).toEqual(['v7']);
     await expect(b.dispatch(request(1, 0), context(1))).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
   });
+
+  it('sends the requests gathered behind a busy link at once, and waits for every batch before resolving', async () => {
+    const b = batcher({ windowMs: 10_000 });
+    const occupant = occupyLink(b);
+    const gathered = [b.dispatch(request(1, 1), context(1)), b.dispatch(request(2, 2), context(2))];
+    let closed = false;
+    const closing = b.close().then(() => (closed = true));
+    expect(batchRows()).toEqual([3]);
+    backend.calls[1]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(closed).toBe(false);
+    occupant.answer();
+    await closing;
+    expect((await Promise.all(gathered)).map((result) => rowsOf(result).tags)).toEqual([['v1'], ['v2', 'v3']]);
+    expect(await reasons()).toEqual({ link_idle: 1, shutdown: 1 });
+  });
 });
