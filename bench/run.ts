@@ -125,6 +125,22 @@ function report(targets: readonly Target[], cells: readonly Cell[], header: stri
   return lines.join('\n');
 }
 
+/** What main() started, stopped last first: at the end, on a failure, or when the run is interrupted. */
+const stops: (() => Promise<void>)[] = [];
+
+async function stopAll(): Promise<void> {
+  for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) {
+    await stop().catch((error: unknown) => process.stderr.write(`bench: cleanup: ${String(error)}\n`));
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}: stopping the servers\n`);
+    void stopAll().finally(() => process.exit(1));
+  });
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const gatewayEnv = benchGatewayEnv();
@@ -132,7 +148,7 @@ async function main(): Promise<void> {
   const twin = await createTwinRepository({ models: { [MODEL]: [2] } });
   const launcher = tritonLauncher();
   const triton = await launcher.launch({ repository: twin.path, modelControl: 'none' });
-  const stops: (() => Promise<void>)[] = [async () => twin.remove(), async () => triton.stop()];
+  stops.push(async () => twin.remove(), async () => triton.stop());
   try {
     await triton.waitReady(60_000);
     const tritonPid = findProcess((args) => (args[0] ?? '').endsWith('tritonserver') && args.some((arg) => arg.includes(twin.path)));
@@ -214,7 +230,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS_DIR, 'performance.svg'), chart);
     process.stdout.write(`${markdown}\n\nwritten: ${join(RESULTS_DIR, 'performance.md')}, ${join(RESULTS_DIR, 'performance.svg')}\n`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => process.stderr.write(`bench: cleanup: ${String(error)}\n`));
+    await stopAll();
   }
 }
 

@@ -24,9 +24,14 @@ const WINDOW_S = Math.min(60, DURATION_S / 4);
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const KIB_PER_MIB = 1024;
 
+/** NaN once the process is gone: a gateway that died must still get its verdict printed. */
 function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? Number.NaN) / KIB_PER_MIB;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(match?.[1] ?? Number.NaN) / KIB_PER_MIB;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 
@@ -71,7 +76,8 @@ async function main(): Promise<void> {
       const load = await httpLoad({ url: `${gateway.url}/v2/models/digits/infer`, body, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY, durationS: DURATION_S });
       clearInterval(sampler);
       clearInterval(largeSender);
-      const exitedEarly = gateway.child.exitCode !== null;
+      // A V8 out-of-memory abort (SIGABRT) or the kernel's OOM killer (SIGKILL) leaves exitCode null.
+      const exitedEarly = gateway.child.exitCode !== null || gateway.child.signalCode !== null;
       const first = samples.filter((s) => s.atS >= WARMUP_S && s.atS < WARMUP_S + WINDOW_S).map((s) => s.rssMiB);
       const last = samples.filter((s) => s.atS >= DURATION_S - WINDOW_S).map((s) => s.rssMiB);
       const peak = Math.max(...samples.map((s) => s.rssMiB));
@@ -80,7 +86,7 @@ async function main(): Promise<void> {
         `requests: ${load.completed} ok (${load.requestsPerSecond.toFixed(0)}/s), ${load.failed} failed, p99 ${load.p99Ms.toFixed(1)} ms`,
         `largest bodies (${(large.length / 1024 / 1024).toFixed(1)} MiB of JSON numbers) every ${LARGE_REQUEST_INTERVAL_S} s: ${[...largeAnswers].map(([status, count]) => `${status === 0 ? 'no answer' : status} x${count}`).join(', ')}`,
         `gateway RSS (sampled every ${SAMPLE_INTERVAL_S} s): peak ${peak.toFixed(0)} MiB; median ${median(first).toFixed(0)} MiB in the first minute after ${WARMUP_S} s, ${median(last).toFixed(0)} MiB in the last minute (growth ${(median(last) - median(first)).toFixed(1)} MiB)`,
-        `gateway process: ${exitedEarly ? `EXITED (${String(gateway.child.exitCode)})` : 'still running'}`,
+        `gateway process: ${exitedEarly ? `EXITED (${String(gateway.child.exitCode ?? gateway.child.signalCode)})` : 'still running'}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       if (exitedEarly || load.failed > 0 || largeAnswers.has(0)) process.exitCode = 1;

@@ -185,24 +185,35 @@ export class MicroBatcher implements InferDispatcher {
 
   /** Arms (or brings forward) the queue's one timer: the window of its oldest member, or a deadline. */
   #arm(queue: BatchQueue, state: ModelState): void {
-    const oldest = queue.oldest;
-    if (oldest === undefined) return;
-    const windowDue = oldest.enqueuedAt + this.#options.windowMs;
-    const deadlineDue = queue.earliestDeadline() - state.batchLatencyMs;
-    const reason: FlushReason = deadlineDue < windowDue ? 'deadline' : 'window';
-    const due = Math.min(windowDue, deadlineDue);
-    if (queue.timer !== undefined && queue.timerDueAt <= due) return;
+    const due = this.#due(queue, state);
+    if (due === undefined) return;
+    if (queue.timer !== undefined && queue.timerDueAt <= due.at) return;
     queue.clearTimer();
-    queue.timerDueAt = due;
+    queue.timerDueAt = due.at;
     queue.timer = setTimeout(() => {
       queue.timer = undefined;
       queue.timerDueAt = Number.POSITIVE_INFINITY;
       this.#expire(queue, state);
+      // The members that set this time may have left since (sent, or their client gone): judge again.
+      const now = this.#due(queue, state);
+      if (now !== undefined && now.at > this.#now()) {
+        this.#arm(queue, state);
+        return;
+      }
       // The window bounds the wait even while the link is busy: the batch goes over the link's limit.
-      if (queue.length > 0) this.#send(queue, reason, state);
+      if (now !== undefined) this.#send(queue, now.reason, state);
       this.#sendDue(queue, 'link_idle');
-    }, Math.max(0, due - this.#now()));
+    }, Math.max(0, due.at - this.#now()));
     queue.timer.unref();
+  }
+
+  /** When the queue's oldest member has waited the window, or earlier when a member's deadline needs it. */
+  #due(queue: BatchQueue, state: ModelState): { readonly at: number; readonly reason: FlushReason } | undefined {
+    const oldest = queue.oldest;
+    if (oldest === undefined) return undefined;
+    const windowDue = oldest.enqueuedAt + this.#options.windowMs;
+    const deadlineDue = queue.earliestDeadline() - state.batchLatencyMs;
+    return deadlineDue < windowDue ? { at: deadlineDue, reason: 'deadline' } : { at: windowDue, reason: 'window' };
   }
 
   /** Answers 504 to members whose deadline passed while they waited. */
@@ -248,20 +259,20 @@ export class MicroBatcher implements InferDispatcher {
       state.inflightRows -= rows;
       state.batchLatencyMs += LATENCY_SMOOTHING * (finished - started - state.batchLatencyMs);
       state.drainRate.record(rows, finished);
-      const next = this.#longestWaiting(state);
-      if (next !== undefined) this.#sendDue(next, 'slot_freed');
+      // The slot goes to the queue that has waited longest; if that one had only expired members left,
+      // to the next.
+      for (const queue of this.#byLongestWait(state)) {
+        if (state.inflightBatches >= this.#options.maxInflightBatches) break;
+        this.#sendDue(queue, 'slot_freed');
+      }
       this.#notifyIdle();
     });
   }
 
-  /** The model's queue whose oldest member has waited longest: it gets the slot a returning batch frees. */
-  #longestWaiting(state: ModelState): BatchQueue | undefined {
-    let longest: BatchQueue | undefined;
-    for (const queue of state.queues) {
-      const oldest = queue.oldest;
-      if (oldest !== undefined && (longest === undefined || oldest.enqueuedAt < (longest.oldest?.enqueuedAt ?? Number.POSITIVE_INFINITY))) longest = queue;
-    }
-    return longest;
+  /** The model's queues that hold members, the one whose oldest has waited longest first. */
+  #byLongestWait(state: ModelState): BatchQueue[] {
+    const waitedSince = (queue: BatchQueue): number => queue.oldest?.enqueuedAt ?? Number.POSITIVE_INFINITY;
+    return [...state.queues].filter((queue) => queue.length > 0).sort((a, b) => waitedSince(a) - waitedSince(b));
   }
 
   #dropQueue(queue: BatchQueue): void {

@@ -33,10 +33,23 @@ beforeAll(async () => {
     cwd: REPO_ROOT,
     env: { ...process.env, BENCH_DURATION_S: '1', BENCH_CONCURRENCY: CONCURRENCIES.join(','), BENCH_RESULTS_DIR: resultsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a stop reaches the benchmark under npm too.
+    detached: true,
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // Stopped if it outlives the budget: on SIGTERM the benchmark stops the servers it started.
+  const guard = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+  }, BENCH_TIMEOUT_MS - 10_000);
+  exitCode = await new Promise<number | null>((resolve) => {
+    child.on('exit', resolve);
+    child.on('error', (error) => {
+      output += `\nspawn failed: ${error.message}`;
+      resolve(null);
+    });
+  });
+  clearTimeout(guard);
 }, BENCH_TIMEOUT_MS);
 
 afterAll(async () => {

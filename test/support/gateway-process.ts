@@ -47,7 +47,10 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   const run = runGatewayMain({ ...base, LOG_LEVEL: 'info', ...(tritonAddress === undefined ? {} : { TRITON_GRPC_URL: tritonAddress }), ...env }, entry);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${run.output()}`)), 15_000);
+    const timer = setTimeout(() => {
+      run.child.kill('SIGKILL');
+      reject(new Error(`gateway did not start:\n${run.output()}`));
+    }, 15_000);
     const check = (): void => {
       const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(run.output());
       if (match?.[1] !== undefined) {

@@ -183,15 +183,33 @@ describe('adaptive dispatch', () => {
     expect(await reasons()).toEqual({ link_idle: 1, full: 2, slot_freed: 1 });
   });
 
-  it('gives a freed slot to the queue that has waited longest', async () => {
+  it('gives a freed slot to the queue whose oldest request has waited longest, not the first made', async () => {
     const b = batcher({ windowMs: 1000 });
     const occupant = occupyLink(b);
-    void b.dispatch(request(1, 0, { version: '2' }), context(1));
+    const leaving = new AbortController();
+    void settle(b.dispatch(request(1, 0, { version: '2' }), context(1, { signal: leaving.signal }))); // queue "v2" is made first
     await vi.advanceTimersByTimeAsync(1);
-    void b.dispatch(request(1, 1), context(1));
+    void b.dispatch(request(1, 1), context(1)); // queue "latest"
+    await vi.advanceTimersByTimeAsync(1);
+    void b.dispatch(request(1, 2, { version: '2' }), context(1));
+    leaving.abort(); // now "latest" holds the request that has waited longest
     occupant.answer();
     await vi.advanceTimersByTimeAsync(0);
-    expect(backend.calls[1]?.request.version).toBe('2');
+    expect(backend.calls.slice(1).map((call) => call.request.version)).toEqual(['']);
+  });
+
+  it('judges the window again when the members that set the timer have left', async () => {
+    const b = batcher({ windowMs: 100 });
+    occupyLink(b);
+    const now = Date.now();
+    void b.dispatch(request(5, 0), context(5, { deadline: now + 40 })); // its deadline sets the timer early
+    void b.dispatch(request(4, 100), context(4, { deadline: now + 5000 })); // 9 rows: the 5 go as a full batch
+    expect(batchRows()).toEqual([5]);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(batchRows()).toEqual([5]);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(batchRows()).toEqual([5, 4]);
+    expect(await reasons()).toEqual({ link_idle: 1, full: 1, window: 1 });
   });
 
   it('bounds the wait by the window even while the link stays busy', async () => {
