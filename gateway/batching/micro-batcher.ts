@@ -172,7 +172,9 @@ export class MicroBatcher implements InferDispatcher {
    */
   #sendDue(queue: BatchQueue, roomReason: FlushReason): void {
     const state = this.#model(queue.model);
-    this.#expire(queue, state);
+    // Expired members are looked for only when something may leave: not on every arrival at a queue
+    // that keeps gathering (its timer fires before any member's deadline, and expires them then).
+    if (this.#closing || queue.rows >= queue.maxRows || state.inflightBatches < this.#options.maxInflightBatches) this.#expire(queue, state);
     while (queue.length > 0) {
       if (this.#closing) this.#send(queue, 'shutdown', state);
       else if (queue.rows >= queue.maxRows) this.#send(queue, 'full', state);
