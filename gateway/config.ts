@@ -47,6 +47,13 @@ export const configSchema = z.object({
   ORT_INTRA_OP_THREADS: integer(1, 256, 1),
   GRPC_KEEPALIVE_MS: integer(1000, 60 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   SHUTDOWN_GRACE_MS: integer(0, 10 * 60 * MS_PER_SECOND, 25 * MS_PER_SECOND),
+  /** After SIGTERM the listener keeps answering (503 + Connection: close) at least this long, within the grace. */
+  SHUTDOWN_LAME_DUCK_MS: integer(0, 10 * 60 * MS_PER_SECOND, 5 * MS_PER_SECOND),
+  /** Slow clients (nginx's client_header_timeout, client_body_timeout, send_timeout) and answer size. */
+  HEADERS_TIMEOUT_MS: integer(100, 5 * 60 * MS_PER_SECOND, 10 * MS_PER_SECOND),
+  BODY_IDLE_TIMEOUT_MS: integer(100, 10 * 60 * MS_PER_SECOND, 15 * MS_PER_SECOND),
+  WRITE_TIMEOUT_MS: integer(100, 10 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
+  MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024, 64 * 1024 * 1024),
   SERVED_MODELS: modelList.optional(),
   BATCHING: z.enum(['on', 'off']).default('on'),
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(2),

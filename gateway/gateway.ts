@@ -4,16 +4,15 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './backends/backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
 import { DirectDispatcher } from './batching/direct-dispatcher.ts';
 import type { InferDispatcher } from './batching/infer-dispatcher.ts';
 import { MicroBatcher } from './batching/micro-batcher.ts';
-import { FINAL_ANSWER_WAIT_MS } from './config.ts';
 import type { GatewayConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { DrainGate } from './http/drain-gate.ts';
+import { GracefulStop } from './http/graceful-stop.ts';
 import { readinessReport } from './http/readiness-report.ts';
 import { ModelCatalog } from './models/model-catalog.ts';
 import { ReadinessMonitor } from './models/readiness-monitor.ts';
@@ -23,6 +22,8 @@ import type { GatewayMetrics } from './observability/metrics.ts';
 
 /** Longer than common load-balancer idle timeouts, so the balancer (not us) closes idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** The headers timeout is enforced at most this late. */
+const MAX_CONNECTIONS_CHECK_MS = 1000;
 
 export interface RunningGateway {
   readonly server: Server;
@@ -98,7 +99,16 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   monitor.onChange(() => metrics.ready.set(readinessReport(backend, monitor, gate).ready ? 1 : 0));
 
   const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics });
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
+  const server = createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Node answers 408 and closes when the header block is not complete in time (nginx's
+      // client_header_timeout); it checks on this interval, 30 s by default, far too coarse for 10 s.
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(MAX_CONNECTIONS_CHECK_MS, Math.ceil(config.HEADERS_TIMEOUT_MS / 4)),
+    },
+    app,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => {
@@ -110,32 +120,15 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   monitor.start();
   logger.info({ port, backend: backend.description, servedModels: config.SERVED_MODELS ?? 'all in the repository index' }, 'gateway listening');
 
+  const stopper = new GracefulStop({ server, gate, logger, graceMs: config.SHUTDOWN_GRACE_MS, lameDuckMs: config.SHUTDOWN_LAME_DUCK_MS });
   let stopping: Promise<{ drained: boolean }> | undefined;
   const shutdown = (reason: string): Promise<{ drained: boolean }> => {
     stopping ??= (async () => {
-      logger.info({ reason, inFlight: gate.inFlight, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness false, draining');
-      // Keep listening while draining: probes read 503 "draining" and late requests get an honest 503
-      // with Connection: close instead of a refused connection.
-      const drained = gate.drain().then(() => true);
-      let graceTimer: NodeJS.Timeout | undefined;
-      const grace = new Promise<boolean>((resolve) => {
-        graceTimer = setTimeout(() => resolve(false), config.SHUTDOWN_GRACE_MS);
-      });
-      const finished = await Promise.race([drained, grace]);
-      clearTimeout(graceTimer);
-      if (!finished) {
-        logger.warn({ inFlight: gate.inFlight }, 'grace period over; answering what is left with 503');
-        gate.expire();
-        await Promise.race([gate.drain(), delay(FINAL_ANSWER_WAIT_MS)]);
-      }
-      await dispatcher.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      const { drained } = await stopper.stop(reason, () => dispatcher.close());
       monitor.stop();
       await backend.close();
-      logger.info({ drained: finished }, 'gateway stopped');
-      return { drained: finished };
+      logger.info({ drained }, 'gateway stopped');
+      return { drained };
     })();
     return stopping;
   };

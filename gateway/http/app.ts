@@ -4,6 +4,7 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { connectionGuard } from './connection-guard.ts';
 import { registerDocsRoute } from './docs-route.ts';
 import { errorMiddleware, sendError } from './error-response.ts';
 import { registerHealthRoutes } from './health-routes.ts';
@@ -25,6 +26,16 @@ const KNOWN_PATHS: readonly { readonly pattern: RegExp; readonly allow: string }
   { pattern: /^\/v2\/repository\/(index|models\/[^/]+\/(load|unload))$/, allow: 'POST' },
 ];
 
+function knownPath(path: string): { readonly allow: string } | undefined {
+  const known = KNOWN_PATHS.find(({ pattern }) => pattern.test(path));
+  return known === undefined ? undefined : { allow: `${known.allow}, OPTIONS` };
+}
+
+function notFound(req: Request, res: Response): void {
+  locals(res).route = 'not_found';
+  sendError(res, new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
+}
+
 export function createApp(services: HttpServices): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -34,6 +45,24 @@ export function createApp(services: HttpServices): express.Express {
   const openApi = buildOpenApiDocument(GATEWAY_VERSION);
   const router = express.Router({ caseSensitive: true, strict: true });
   app.use(requestContext(services.logger, services.metrics, services.gate));
+  app.use(
+    connectionGuard({
+      gate: services.gate,
+      metrics: services.metrics,
+      bodyIdleTimeoutMs: services.config.BODY_IDLE_TIMEOUT_MS,
+      writeTimeoutMs: services.config.WRITE_TIMEOUT_MS,
+    }),
+  );
+  // Answered here, as JSON, before the router's own OPTIONS answer (200 text/html listing methods).
+  app.options(/.*/, (req: Request, res: Response) => {
+    const known = knownPath(req.path);
+    if (known === undefined) {
+      notFound(req, res);
+      return;
+    }
+    locals(res).route = 'options';
+    res.set('Allow', known.allow).status(204).end();
+  });
 
   // The infer route first: it carries nearly all the traffic, and the router tries routes in order.
   registerInferRoute(router, services);
@@ -53,15 +82,14 @@ export function createApp(services: HttpServices): express.Express {
   app.use(router);
 
   app.use((req: Request, res: Response) => {
-    const known = KNOWN_PATHS.find(({ pattern }) => pattern.test(req.path));
+    const known = knownPath(req.path);
     if (known !== undefined) {
       locals(res).route = 'method_not_allowed';
       res.set('Allow', known.allow);
       sendError(res, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`));
       return;
     }
-    locals(res).route = 'not_found';
-    sendError(res, new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
+    notFound(req, res);
   });
   app.use(errorMiddleware(services.logger));
   return app;

@@ -39,9 +39,13 @@ export function toGatewayError(error: unknown): GatewayError | undefined {
 
 export function sendError(res: Response, error: GatewayError): void {
   if (res.headersSent) {
-    res.destroy();
+    // A complete answer (a 408 sent while the body reader still waited) is left alone to reach the client.
+    if (!res.writableEnded) res.destroy();
     return;
   }
+  // Answered before the whole body arrived (refused early, or timed out): the rest of the body is not
+  // worth waiting for, and the connection cannot carry another request before it ends.
+  if (!res.req.complete) res.setHeader('Connection', 'close');
   if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
   res.status(error.status).json({ error: error.message, code: error.code });
 }
@@ -56,7 +60,7 @@ export function errorMiddleware(logger: Logger) {
     // A bug of ours: log it with its stack, answer without it.
     (res.locals['log'] as Logger | undefined ?? logger).error({ err: error, path: req.path }, 'unhandled error');
     if (res.headersSent) {
-      res.destroy();
+      if (!res.writableEnded) res.destroy();
       return;
     }
     res.status(500).json({ error: 'internal error in the gateway; see its log for the request id', code: 'INTERNAL' });

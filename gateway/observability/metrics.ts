@@ -16,6 +16,8 @@ export interface GatewayMetrics {
   readonly breakerState: Gauge;
   readonly breakerTransitions: Counter<'to'>;
   readonly breakerRejections: Counter;
+  /** Connections cut because the client was too slow: its body stalled, or it stopped reading the answer. */
+  readonly slowClientsCut: Counter<'phase'>;
   readonly ready: Gauge;
   readonly batches: Counter<'model' | 'reason'>;
   readonly batchRows: Histogram<'model'>;
@@ -78,6 +80,12 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
     breakerRejections: new Counter({
       name: 'gateway_breaker_rejections_total',
       help: 'Calls refused at once because the breaker was open.',
+      registers,
+    }),
+    slowClientsCut: new Counter({
+      name: 'gateway_slow_clients_cut_total',
+      help: 'Connections cut for a slow client: body (no bytes for BODY_IDLE_TIMEOUT_MS, answered 408) or write (answer unread for WRITE_TIMEOUT_MS, destroyed).',
+      labelNames: ['phase'],
       registers,
     }),
     ready: new Gauge({

@@ -94,6 +94,6 @@ describe('GET /docs in headless Chromium', () => {
     expect(new URL(redirect.headers.get('location') ?? '', `${base}/docs/`).pathname).toBe('/docs');
     const post = await fetch(`${base}/docs`, { method: 'POST' });
     expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 });

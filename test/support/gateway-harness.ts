@@ -23,6 +23,8 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   REQUEST_TIMEOUT_MS: '2000',
   TRITON_CONTROL_TIMEOUT_MS: '1000',
   SHUTDOWN_GRACE_MS: '3000',
+  // Tests stop many gateways; the lame duck (for load balancers) would add its length to every stop.
+  SHUTDOWN_LAME_DUCK_MS: '0',
   LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
 };
 

@@ -153,6 +153,6 @@ describe('malformed requests', () => {
 
   it('sets Allow on 405', async () => {
     const response = await fetch(`${fixture.gateway.url}${DIGITS}`, { method: 'GET' });
-    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.get('allow')).toBe('POST, OPTIONS');
   });
 });

@@ -1,0 +1,122 @@
+// Drains that lose nothing: the gateway runs as a real child process under 64 keep-alive clients that
+// send one request after another, and is SIGTERMed mid-load. Every request must get an HTTP answer:
+// 200 (served) or 503 SHUTTING_DOWN with Connection: close (the client goes elsewhere); none may be
+// reset or left unanswered, and the process exits 0 within its grace. With a slow fake Triton (many
+// requests in flight at the signal) and with the real Triton (the proof).
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FINAL_ANSWER_WAIT_MS } from '../../gateway/config.ts';
+import { FakeTriton } from '../support/fake-triton.ts';
+import { eventually } from '../support/gateway-harness.ts';
+import { startGatewayProcess } from '../support/gateway-process.ts';
+import type { GatewayProcess } from '../support/gateway-process.ts';
+import { startKeepAliveLoad } from '../support/keepalive-clients.ts';
+import type { Counted } from '../support/keepalive-clients.ts';
+import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
+
+const CLIENTS = 64;
+const GRACE_MS = 8000;
+const LAME_DUCK_MS = 1000;
+/** Answers served before the signal, so the signal lands mid-load on warm keep-alive connections. */
+const WARM_ANSWERS = 200;
+/** Starting a node process and its exit are not part of the drain; this much slack covers them. */
+const PROCESS_SLACK_MS = 3000;
+
+const real = useRealTriton({ twin: { models: { digits: [1] } }, server: { modelControl: 'none' } });
+let triton: FakeTriton | undefined;
+let gateway: GatewayProcess | undefined;
+
+afterEach(async () => {
+  if (gateway !== undefined && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  gateway = undefined;
+  await triton?.stop();
+  triton = undefined;
+});
+
+const DRAIN_ENV = {
+  SHUTDOWN_GRACE_MS: String(GRACE_MS),
+  SHUTDOWN_LAME_DUCK_MS: String(LAME_DUCK_MS),
+  REQUEST_TIMEOUT_MS: '10000',
+  MAX_INFLIGHT_BATCHES: '16',
+};
+
+async function drainUnderLoad(tritonAddress: string, path: string, body: string): Promise<{ counted: Counted; exitCode: number | string; exitMs: number }> {
+  gateway = await startGatewayProcess(tritonAddress, DRAIN_ENV);
+  const { url, child } = gateway;
+  await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+  const load = startKeepAliveLoad({ url, path, body, clients: CLIENTS, guardMs: GRACE_MS + FINAL_ANSWER_WAIT_MS + PROCESS_SLACK_MS });
+  await eventually(() => load.answered() >= WARM_ANSWERS, 15_000, 5);
+  const signalled = performance.now();
+  child.kill('SIGTERM');
+  const exitCode = await gateway.exited;
+  const exitMs = performance.now() - signalled;
+  load.stop();
+  const counted = await load.done;
+  return { counted, exitCode, exitMs };
+}
+
+function expectNothingLost({ counted, exitCode, exitMs }: { counted: Counted; exitCode: number | string; exitMs: number }): void {
+  const { counts, problems } = counted;
+  // Printed so a run shows the figures (and a failure shows what went wrong).
+  console.log(`drain under ${CLIENTS} keep-alive clients: ${JSON.stringify(counts)}, exit ${String(exitCode)} after ${Math.round(exitMs)} ms`);
+  expect(problems.slice(0, 5)).toEqual([]);
+  expect(counts).toMatchObject({ reset: 0, unanswered: 0, refused: 0, other_status: 0, shutting_down_kept_open: 0 });
+  // Every client ended with an honest refusal on a connection that closes, not with a broken socket.
+  expect(counts.shutting_down).toBe(CLIENTS);
+  expect(counts.ok).toBeGreaterThanOrEqual(WARM_ANSWERS);
+  expect(exitCode).toBe(0);
+  expect(exitMs).toBeLessThan(GRACE_MS + FINAL_ANSWER_WAIT_MS + PROCESS_SLACK_MS);
+}
+
+describe('SIGTERM under 64 keep-alive clients', () => {
+  it('with a slow (fake) Triton: in-flight requests served, the rest refused with 503 + Connection: close, none reset', async () => {
+    triton = new FakeTriton();
+    triton.inferDelayMs = 100;
+    await triton.start();
+    const body = JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] });
+    expectNothingLost(await drainUnderLoad(triton.address, '/v2/models/fake_digits/infer', body));
+  }, 40_000);
+
+  it('with the real Triton: nothing lost', async () => {
+    const pixels = Array.from({ length: 64 }, (_, index) => index % 16);
+    const body = JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }] });
+    expectNothingLost(await drainUnderLoad(real.triton.grpcAddress, '/v2/models/digits/infer', body));
+  }, 40_000);
+});
+
+/** One request on a fresh connection: its status, code and Connection header, or the socket error. */
+function freshRequest(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/v2/models/fake_digits/infer`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => resolve(`${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? ''} connection=${res.headers.connection ?? ''}`));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    req.end('{}');
+  });
+}
+
+describe('lame duck', () => {
+  it('keeps answering new connections (503 + Connection: close) for SHUTDOWN_LAME_DUCK_MS after the drain, then exits 0', async () => {
+    triton = new FakeTriton();
+    await triton.start();
+    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: String(GRACE_MS), SHUTDOWN_LAME_DUCK_MS: '1500' });
+    const { url, child } = gateway;
+    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    // Nothing is in flight, so the drain itself is over at once; load balancers still send for a while.
+    const answers: string[] = [];
+    for (const at of [200, 700, 1100]) {
+      await sleep(at - (performance.now() - signalled));
+      answers.push(await freshRequest(url));
+    }
+    expect(answers).toEqual(Array(3).fill('503 SHUTTING_DOWN connection=close'));
+    expect(await gateway.exited).toBe(0);
+    const exitMs = performance.now() - signalled;
+    expect(exitMs).toBeGreaterThanOrEqual(1500);
+    expect(exitMs).toBeLessThan(GRACE_MS);
+  }, 30_000);
+});
