@@ -1,4 +1,4 @@
-// npm run bench:soak: the gateway as the image ships it (its process environment: V8's and glibc's
+// The soak, the last part of `npm run bench` (alone: npm run bench:soak): the gateway as the image ships it (its process environment: V8's and glibc's
 // allocator settings; default settings, batching on) in front of the test Triton, under a constant
 // closed-loop load (SOAK_CONCURRENCY, default 128) for SOAK_DURATION_S (default 600). Every
 // SAMPLE_INTERVAL_S it samples the gateway's resident memory, and every SOAK_LARGE_INTERVAL_S (default
@@ -16,7 +16,10 @@ import { createTwinRepository } from '../test/support/real-triton/twin-repositor
 
 const DURATION_S = Number(process.env['SOAK_DURATION_S'] ?? '600');
 const CONCURRENCY = Number(process.env['SOAK_CONCURRENCY'] ?? '128');
-const SAMPLE_INTERVAL_S = 5;
+/** Every 5 s; shorter runs (npm run bench's smoke test) sample often enough to have a series. */
+const SAMPLE_INTERVAL_S = Math.min(5, DURATION_S / 6);
+/** The RSS series is printed with at most this many points (a 10-minute soak: one per 30 s). */
+const RSS_SERIES_POINTS = 20;
 /** 0 = no largest bodies (to tell their effect on memory from the steady load's). */
 const LARGE_REQUEST_INTERVAL_S = Number(process.env['SOAK_LARGE_INTERVAL_S'] ?? '30');
 const WARMUP_S = Math.min(30, DURATION_S / 6);
@@ -46,6 +49,15 @@ function largestBody(): string {
 }
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** "0s 120, 30s 131, ...": every k-th sample, so the whole run fits one line. */
+function rssSeries(samples: readonly { atS: number; rssMiB: number }[]): string {
+  const stride = Math.max(1, Math.ceil(samples.length / RSS_SERIES_POINTS));
+  return samples
+    .filter((_, index) => index % stride === 0 || index === samples.length - 1)
+    .map((sample) => `${Number(sample.atS.toFixed(1))}s ${sample.rssMiB.toFixed(0)}`)
+    .join(', ');
+}
 
 async function main(): Promise<void> {
   await provisionTriton();
@@ -83,9 +95,11 @@ async function main(): Promise<void> {
       const peak = Math.max(...samples.map((s) => s.rssMiB));
       const lines = [
         `soak: ${DURATION_S} s at concurrency ${CONCURRENCY}, gateway environment ${describeGatewayEnv(gatewayEnv)}`,
-        `requests: ${load.completed} ok (${load.requestsPerSecond.toFixed(0)}/s), ${load.failed} failed, p99 ${load.p99Ms.toFixed(1)} ms`,
-        `largest bodies (${(large.length / 1024 / 1024).toFixed(1)} MiB of JSON numbers) every ${LARGE_REQUEST_INTERVAL_S} s: ${[...largeAnswers].map(([status, count]) => `${status === 0 ? 'no answer' : status} x${count}`).join(', ')}`,
+        `requests: ${load.completed} ok (${load.requestsPerSecond.toFixed(0)}/s), p99 ${load.p99Ms.toFixed(1)} ms`,
+        `errors: ${load.failed} (answers other than 2xx, timeouts and connection errors of the steady load)`,
+        `largest bodies (${(large.length / 1024 / 1024).toFixed(1)} MiB of JSON numbers) every ${LARGE_REQUEST_INTERVAL_S} s: ${largeAnswers.size === 0 ? 'none sent' : [...largeAnswers].map(([status, count]) => `${status === 0 ? 'no answer' : status} x${count}`).join(', ')}`,
         `gateway RSS (sampled every ${SAMPLE_INTERVAL_S} s): peak ${peak.toFixed(0)} MiB; median ${median(first).toFixed(0)} MiB in the first minute after ${WARMUP_S} s, ${median(last).toFixed(0)} MiB in the last minute (growth ${(median(last) - median(first)).toFixed(1)} MiB)`,
+        `gateway RSS over time (MiB): ${rssSeries(samples)}`,
         `gateway process: ${exitedEarly ? `EXITED (${String(gateway.child.exitCode ?? gateway.child.signalCode)})` : 'still running'}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,7 @@
 // `npm run bench`, the README's command, run for real at a tiny scale: every server of the side-by-side
 // table starts on this machine (Triton, three gateways, the FastAPI peer, the express echo), answers
-// every request, and the table, its ratios and the chart are written. Figures are not judged here
+// every request, and the table, its ratios and the chart are written; then the soak (the benchmark's
+// last part) runs for a few seconds and reports RSS over time and its error count. Figures are not judged here
 // (benchmarks are not tests); only that the benchmark works and nothing in it fails.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,6 +23,8 @@ const ROWS = [
 ];
 const CONCURRENCIES = [1, 4];
 const BENCH_TIMEOUT_MS = 10 * 60 * 1000;
+/** The soak, the benchmark's last part, for a few seconds instead of ten minutes. */
+const SOAK_DURATION_S = 3;
 
 let resultsDir = '';
 let output = '';
@@ -31,7 +34,14 @@ beforeAll(async () => {
   resultsDir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
   const child = spawn('npm', ['run', 'bench'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, BENCH_DURATION_S: '1', BENCH_CONCURRENCY: CONCURRENCIES.join(','), BENCH_RESULTS_DIR: resultsDir },
+    env: {
+      ...process.env,
+      BENCH_DURATION_S: '1',
+      BENCH_CONCURRENCY: CONCURRENCIES.join(','),
+      BENCH_RESULTS_DIR: resultsDir,
+      SOAK_DURATION_S: String(SOAK_DURATION_S),
+      SOAK_CONCURRENCY: '8',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a stop reaches the benchmark under npm too.
     detached: true,
@@ -75,6 +85,16 @@ describe('npm run bench', () => {
     expect(output).toContain('Throughput of the gateway (batching on, JSON) divided by each');
     expect(output).toContain('p99 latency of the gateway divided by each');
     for (const concurrency of CONCURRENCIES) expect(output).toMatch(new RegExp(`\\n\\| ${concurrency} \\| \\d+\\.\\d\\d \\|`));
+  });
+
+  it('ends with the soak: RSS over time and the error count', () => {
+    expect(output).toContain(`soak: ${SOAK_DURATION_S} s at concurrency 8`);
+    const series = /gateway RSS over time \(MiB\): (.+)/.exec(output)?.[1] ?? '';
+    const points = [...series.matchAll(/([\d.]+)s (\d+)/g)].map((match) => Number(match[2]));
+    expect(points.length, series).toBeGreaterThanOrEqual(3);
+    for (const rss of points) expect(rss, series).toBeGreaterThan(0);
+    expect(output).toMatch(/\nerrors: 0 /);
+    expect(output).toContain('gateway process: still running');
   });
 
   it('writes the table and a chart with a line per server in each panel', async () => {
