@@ -25,7 +25,29 @@ export function binaryOutputSelector(body: InferRequestBody): (name: string) => 
   };
 }
 
-export function sendInferResult(res: Response, result: InferResult, id: string | undefined, isBinary: (name: string) => boolean): void {
+function tooLarge(bytes: number, maxBytes: number, atLeast: boolean): GatewayError {
+  return new GatewayError(
+    'RESPONSE_TOO_LARGE',
+    `answer: ${atLeast ? 'at least ' : ''}${bytes} bytes, over the limit of ${maxBytes} (MAX_RESPONSE_BYTES); ask for fewer rows or outputs, or for binary outputs (binary_data_output)`,
+  );
+}
+
+/**
+ * A floor on the answer's size, known before any output is turned into JSON (which may cost more than
+ * the answer is allowed to be): raw bytes for binary outputs, one digit and one comma per JSON element.
+ */
+function minimumAnswerBytes(result: InferResult, isBinary: (name: string) => boolean): number {
+  let bytes = 0;
+  for (const output of result.outputs) {
+    bytes += isBinary(output.name) ? output.data.byteLength : 2 * output.shape.reduce((product, dim) => product * dim, 1);
+  }
+  return bytes;
+}
+
+/** Throws RESPONSE_TOO_LARGE (nothing written) when the answer would exceed `maxBytes`. */
+export function sendInferResult(res: Response, result: InferResult, id: string | undefined, isBinary: (name: string) => boolean, maxBytes: number): void {
+  const floor = minimumAnswerBytes(result, isBinary);
+  if (floor > maxBytes) throw tooLarge(floor, maxBytes, true);
   const binaryParts: Uint8Array[] = [];
   const outputs = result.outputs.map((output): OutputBody => {
     if (isBinary(output.name)) {
@@ -45,12 +67,16 @@ export function sendInferResult(res: Response, result: InferResult, id: string |
   res.statusCode = 200;
   if (binaryParts.length === 0) {
     const json = JSON.stringify(header);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, false);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(json));
+    res.setHeader('Content-Length', bytes);
     res.end(json);
     return;
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const bytes = binaryParts.reduce((sum, part) => sum + part.byteLength, json.length);
+  if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, false);
   const body = Buffer.concat([json, ...binaryParts]);
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader(HEADER_CONTENT_LENGTH, String(json.length));

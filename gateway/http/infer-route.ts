@@ -110,6 +110,6 @@ export function registerInferRoute(router: Router, services: HttpServices): void
       .catch((error: unknown) => {
         throw gate.expired.aborted ? shutDownError(error) : error;
       });
-    sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body));
+    sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body), config.MAX_RESPONSE_BYTES);
   });
 }

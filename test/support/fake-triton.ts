@@ -102,7 +102,8 @@ export class FakeTriton {
   }
 
   async start(port = 0): Promise<void> {
-    const server = new Server();
+    // No message size limits (grpc-js: 4 MiB received by default), like the gateway's client: tests send large answers.
+    const server = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
     const definition = loadInferenceProtocol()[SERVICE_NAME] as ServiceDefinition;
     server.addService(definition, this.#implementation());
     this.#port = await new Promise<number>((resolve, reject) => {
