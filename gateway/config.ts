@@ -38,6 +38,13 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: integer(1024, 1024 * 1024 * 1024, 32 * 1024 * 1024),
   MAX_TENSOR_ELEMENTS: integer(1, 1 << 30, 1 << 22),
   MAX_JSON_DEPTH: integer(2, 1000, 32),
+  /** Request bytes being read and parsed at once, all requests together (503 GATEWAY_BUSY beyond). */
+  PARSE_BUDGET_BYTES: integer(1024, 1024 * 1024 * 1024, 64 * 1024 * 1024),
+  /** Most times a compressed body may inflate its compressed size (413 beyond). */
+  MAX_INFLATE_RATIO: integer(1, 100_000, 200),
+  /** Bodies larger than this are parsed in worker threads, PARSE_WORKERS at a time; smaller ones inline. */
+  PARSE_OFFLOAD_BYTES: integer(0, 1024 * 1024 * 1024, 128 * 1024),
+  PARSE_WORKERS: integer(1, 64, 1),
   BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100, 50),
   BREAKER_VOLUME_THRESHOLD: integer(1, 100_000, 5),
   BREAKER_ROLLING_WINDOW_MS: integer(100, 10 * 60 * MS_PER_SECOND, 10 * MS_PER_SECOND),

@@ -17,7 +17,7 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The endpoint exists but not for this HTTP method.' },
   REQUEST_TIMEOUT: { status: 408, summary: 'The body stopped arriving for BODY_IDLE_TIMEOUT_MS; the connection is closed.' },
   QUEUE_FULL: { status: 429, summary: "The model's rows waiting or at the backend reached the queue limit (load shedding); see Retry-After." },
-  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body is larger than BODY_LIMIT_BYTES.' },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body is larger than BODY_LIMIT_BYTES (inflated, when compressed), inflates more than MAX_INFLATE_RATIO times, or is too costly to parse.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is neither JSON nor binary (application/octet-stream).' },
   BACKEND_ERROR: { status: 502, summary: 'Triton failed while serving the request (gRPC INTERNAL or an unexpected status).' },
   BACKEND_UNSUPPORTED: { status: 501, summary: 'Triton does not support the operation (gRPC UNIMPLEMENTED).' },
@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   CIRCUIT_OPEN: { status: 503, summary: 'The circuit breaker to Triton is open; nothing was sent.' },
   MODEL_NOT_READY: { status: 503, summary: 'The model exists but has no ready version right now.' },
   SHUTTING_DOWN: { status: 503, summary: 'The gateway is draining and takes no new requests.' },
+  GATEWAY_BUSY: { status: 503, summary: 'Request bodies being read and parsed at once fill PARSE_BUDGET_BYTES; the body was not read; see Retry-After.' },
   DEADLINE_EXCEEDED: { status: 504, summary: 'No answer before the request deadline.' },
   REQUEST_CANCELLED: { status: 499, summary: 'The client went away before the answer (logged only; nobody reads it).' },
 } as const satisfies Record<string, { status: number; summary: string }>;

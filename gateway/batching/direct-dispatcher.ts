@@ -1,6 +1,7 @@
 // Forwards every request to the backend on its own: the behaviour with batching off, and the path of
 // models that do not batch.
 import type { Backend, InferRequest, InferResult } from '../backends/backend.ts';
+import type { GatewayError } from '../errors.ts';
 import type { DispatchContext, InferDispatcher } from './infer-dispatcher.ts';
 
 export class DirectDispatcher implements InferDispatcher {
@@ -16,6 +17,11 @@ export class DirectDispatcher implements InferDispatcher {
       ...(context.signal ? { signal: context.signal } : {}),
       ...(context.clientDeadline === true ? { clientDeadline: true } : {}),
     });
+  }
+
+  /** Nothing queues here: every request goes to the backend at once. */
+  shedding(): GatewayError | undefined {
+    return undefined;
   }
 
   async close(): Promise<void> {}

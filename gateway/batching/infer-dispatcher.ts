@@ -1,6 +1,7 @@
 // The seam between the HTTP layer and the backend: the HTTP layer hands over one validated request and
 // awaits its answer; what happens in between (straight through, or micro-batched) is the dispatcher's.
 import type { CallOptions, InferRequest, InferResult } from '../backends/backend.ts';
+import type { GatewayError } from '../errors.ts';
 
 export interface DispatchContext extends CallOptions {
   /** Rows in the batch dimension (0 for a model without batching). */
@@ -12,6 +13,12 @@ export interface DispatchContext extends CallOptions {
 
 export interface InferDispatcher {
   dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult>;
+  /**
+   * The refusal any request to `model` would get now whatever it holds (its queue is already full), so
+   * the HTTP layer can answer before reading the body (counted as shed: the caller must refuse the
+   * request with it); undefined when the model takes requests.
+   */
+  shedding(model: string): GatewayError | undefined;
   /** Lets queued and in-flight work finish; safe to call twice. */
   close(): Promise<void>;
 }

@@ -77,19 +77,8 @@ export class MicroBatcher implements InferDispatcher {
     }
     const state = this.#model(request.model);
     const now = this.#now();
-    // Rows at the backend count too: with the link's limit a soft one, the queue limit is what bounds
-    // the memory a model's traffic holds.
-    const heldRows = state.queuedRows + state.inflightRows;
-    if (heldRows + context.batchSize > this.#options.queueLimitRows) {
-      this.#options.metrics.shedRequests.inc({ model: request.model });
-      return Promise.reject(
-        new GatewayError(
-          'QUEUE_FULL',
-          `queue of model "${request.model}" is full (${state.queuedRows} rows waiting, ${state.inflightRows} at the backend, QUEUE_LIMIT_ROWS ${this.#options.queueLimitRows})`,
-          { retryAfterSeconds: state.drainRate.retryAfterSeconds(heldRows, now) },
-        ),
-      );
-    }
+    const full = this.#queueFull(request.model, state, context.batchSize, now);
+    if (full !== undefined) return Promise.reject(full);
     if (context.signal?.aborted) return Promise.reject(new GatewayError('REQUEST_CANCELLED', 'client left before queueing'));
 
     // The limit is part of the key: after a swap to a version with another max_batch_size, requests under
@@ -107,6 +96,12 @@ export class MicroBatcher implements InferDispatcher {
     this.#watchClient(member, queue, state);
     this.#sendDue(queue, 'link_idle');
     return member.promise;
+  }
+
+  /** A model whose rows waiting or at the backend already reach QUEUE_LIMIT_ROWS refuses even one more row. */
+  shedding(model: string): GatewayError | undefined {
+    const state = this.#models.get(model);
+    return state === undefined ? undefined : this.#queueFull(model, state, 1, this.#now());
   }
 
   /** Sends everything still queued without waiting for the window or the link, then waits for all batches. */
@@ -133,6 +128,21 @@ export class MicroBatcher implements InferDispatcher {
     }
     this.#queues.clear();
     this.#notifyIdle();
+  }
+
+  /**
+   * The 429 for `rows` more rows of `model`, or undefined when they fit. Rows at the backend count too:
+   * with the link's limit a soft one, the queue limit is what bounds the memory a model's traffic holds.
+   */
+  #queueFull(model: string, state: ModelState, rows: number, now: number): GatewayError | undefined {
+    const heldRows = state.queuedRows + state.inflightRows;
+    if (heldRows + rows <= this.#options.queueLimitRows) return undefined;
+    this.#options.metrics.shedRequests.inc({ model });
+    return new GatewayError(
+      'QUEUE_FULL',
+      `queue of model "${model}" is full (${state.queuedRows} rows waiting, ${state.inflightRows} at the backend, QUEUE_LIMIT_ROWS ${this.#options.queueLimitRows})`,
+      { retryAfterSeconds: state.drainRate.retryAfterSeconds(heldRows, now) },
+    );
   }
 
   #model(model: string): ModelState {

@@ -1,13 +1,17 @@
 // POST /v2/models/{m}[/versions/{v}]/infer: read, validate against the model, dispatch, answer.
-import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { validateInferRequest } from '../models/input-validator.ts';
-import { parseInferBody } from './infer-body.ts';
+import { BodyParsePool } from './body-parse-pool.ts';
+import { readBody } from './body-reader.ts';
+import { HEADER_CONTENT_LENGTH, PARSE_HEAP_MB, parseInferBody } from './infer-body.ts';
+import type { ParsedInferBody } from './infer-body.ts';
 import { binaryOutputSelector, sendInferResult } from './infer-response.ts';
 import { MODEL_PATH } from './model-routes.ts';
 import { modelTarget } from './model-target.ts';
+import { ParseBudget } from './parse-budget.ts';
+import { drainUnreadBody } from './unread-body.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
 
@@ -23,17 +27,25 @@ const ACCEPTED_CONTENT_TYPES = new Set([
   'text/plain',
 ]);
 
+/** JSON is UTF-8 (RFC 8259); ASCII is a subset of it. Any other charset would be misread, so it is a 415. */
+const ACCEPTED_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+
 function requireSupportedContentType(req: Request, _res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header !== undefined) {
-    const type = (header.split(';')[0] ?? '').trim().toLowerCase();
-    if (!ACCEPTED_CONTENT_TYPES.has(type)) {
+    const [type = '', ...parameters] = header.split(';');
+    if (!ACCEPTED_CONTENT_TYPES.has(type.trim().toLowerCase())) {
       next(
         new GatewayError(
           'UNSUPPORTED_MEDIA_TYPE',
           `header Content-Type: "${header}" is not supported; send application/json (or application/octet-stream with Inference-Header-Content-Length)`,
         ),
       );
+      return;
+    }
+    const charset = parameters.map((parameter) => /^\s*charset\s*=\s*"?([^"\s]*)"?\s*$/i.exec(parameter)?.[1]).find((value) => value !== undefined);
+    if (charset !== undefined && !ACCEPTED_CHARSETS.has(charset.toLowerCase())) {
+      next(new GatewayError('UNSUPPORTED_MEDIA_TYPE', `header Content-Type: charset "${charset}" is not supported; JSON bodies are UTF-8`));
       return;
     }
   }
@@ -71,12 +83,46 @@ function shutDownError(cause?: unknown): GatewayError {
   return new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause });
 }
 
+/** How long a refused request's unread body is dropped for before the answer goes anyway. */
+const UNREAD_BODY_LINGER_MS = 5000;
+
 export function registerInferRoute(router: Router, services: HttpServices): void {
   const { config, catalog, dispatcher, gate } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
-  const readBody = express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES });
+  const bodyLimits = { limitBytes: config.BODY_LIMIT_BYTES, maxInflateRatio: config.MAX_INFLATE_RATIO };
+  const budget = new ParseBudget(config.PARSE_BUDGET_BYTES);
+  const parsePool = new BodyParsePool({ threads: config.PARSE_WORKERS, heapMb: PARSE_HEAP_MB });
 
-  router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, readBody, async (req: Request, res: Response) => {
+  /** Reads and parses the body within the budget; large bodies are parsed off the event loop. */
+  async function readInferBody(req: Request, modelInputs: number, signal: AbortSignal): Promise<ParsedInferBody> {
+    const lease = budget.lease();
+    try {
+      const raw = await readBody(req, lease, bodyLimits);
+      const parseLimits = { ...limits, modelInputs };
+      const headerLength = req.get(HEADER_CONTENT_LENGTH);
+      return raw.length > config.PARSE_OFFLOAD_BYTES
+        ? await parsePool.parse(raw, headerLength, parseLimits, signal)
+        : parseInferBody(raw, headerLength, parseLimits);
+    } finally {
+      lease.release();
+    }
+  }
+
+  router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, async (req: Request, res: Response) => {
+    try {
+      await serveInfer(req, res);
+    } catch (error) {
+      // Refused before the whole body arrived (up front, or a bound crossed while reading): the rest is
+      // dropped unread, and the connection carries no other request.
+      if (!req.complete && !res.headersSent) {
+        res.setHeader('Connection', 'close');
+        await drainUnreadBody(req, config.BODY_LIMIT_BYTES, UNREAD_BODY_LINGER_MS);
+      }
+      throw error;
+    }
+  });
+
+  async function serveInfer(req: Request, res: Response): Promise<void> {
     const arrived = Date.now();
     const context = locals(res);
     context.route = 'infer';
@@ -89,13 +135,17 @@ export function registerInferRoute(router: Router, services: HttpServices): void
       if (!res.writableFinished) abandoned.abort();
     });
     const target = modelTarget(req);
-    const parsed = parseInferBody(req, config.MAX_JSON_DEPTH);
-    const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
-    const deadline = arrived + timeoutMs;
+    // Decided before a byte of the body is read: an unknown or unready model, and a model whose queue is
+    // already full, are answered without reading or parsing what the client sent.
     const signature = await catalog.signature(target.model, target.version);
     // Only a model the backend knows becomes a metric label: client-chosen names would explode cardinality.
     context.model = target.model;
-    const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits);
+    const shed = dispatcher.shedding(target.model);
+    if (shed !== undefined) throw shed;
+    const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal);
+    const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
+    const deadline = arrived + timeoutMs;
+    const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits, parsed.encodedInputs);
     if (abandoned.signal.aborted) throw gate.expired.aborted ? shutDownError() : new GatewayError('REQUEST_CANCELLED', 'client left before dispatch');
 
     const result = await dispatcher
@@ -111,5 +161,5 @@ export function registerInferRoute(router: Router, services: HttpServices): void
         throw gate.expired.aborted ? shutDownError(error) : error;
       });
     sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body), config.MAX_RESPONSE_BYTES);
-  });
+  }
 }

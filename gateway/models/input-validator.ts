@@ -4,10 +4,13 @@
 import type { InferRequest, ParameterValue, Parameters, RawTensor } from '../backends/backend.ts';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
+import type { Result } from '../result.ts';
 import { encodeJsonData } from '../tensors/json-encoder.ts';
 import { checkRawLength } from '../tensors/raw-validation.ts';
 import { checkedElementCount, formatShape, shapeMatches } from '../tensors/shape.ts';
+import type { TensorDataError } from '../tensors/tensor-data-error.ts';
 import type { ModelSignature, TensorSignature } from './model-signature.ts';
+import { checkOutputParameters } from './output-parameters.ts';
 
 export interface ValidationLimits {
   readonly maxTensorElements: number;
@@ -22,6 +25,7 @@ export interface ValidatedRequest {
 
 /**
  * @param binaryInputs bytes of inputs sent with the binary data extension, by their index in `inputs`.
+ * @param encodedInputs JSON data already encoded (by a parse worker), by index; used instead of `data`.
  */
 export function validateInferRequest(
   body: InferRequestBody,
@@ -29,6 +33,7 @@ export function validateInferRequest(
   model: ModelSignature,
   target: { readonly model: string; readonly version: string },
   limits: ValidationLimits,
+  encodedInputs?: ReadonlyMap<number, Result<Uint8Array, TensorDataError>>,
 ): ValidatedRequest {
   const declared = model.inputByName;
   const seen = new Set<string>();
@@ -76,6 +81,7 @@ export function validateInferRequest(
         `outputs[${index}] "${output.name}": model "${model.name}" has no such output; its outputs are ${names(model.outputs)}`,
       );
     }
+    checkOutputParameters(`outputs[${index}] "${output.name}"`, output, model.outputs);
     return output.name;
   });
   if (new Set(outputs).size !== outputs.length) fail('outputs: an output is requested more than once');
@@ -104,6 +110,11 @@ export function validateInferRequest(
       const length = checkRawLength(input.datatype, binary, count);
       if (!length.ok) fail(`${field}: binary data: ${length.error.message}`);
       return binary;
+    }
+    const preEncoded = encodedInputs?.get(index);
+    if (preEncoded !== undefined) {
+      if (!preEncoded.ok) fail(`${field}: data: ${preEncoded.error.message}`);
+      return preEncoded.value;
     }
     if (input.data === undefined) fail(`${field}: "data" is required (or parameters.binary_data_size with binary data)`);
     const encoded = encodeJsonData(input.datatype, input.data, count, limits.maxJsonDepth);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nestsWithin } from '../../../gateway/http/json-depth.ts';
+import { nestsWithin } from '../../../gateway/http/json-scan.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 

@@ -82,7 +82,7 @@ const CASES: readonly Case[] = [
   { name: 'unsupported Content-Type', headers: { 'content-type': 'application/xml' }, raw: '<inputs/>', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', names: 'Content-Type' },
   { name: 'GET on the infer path', method: 'GET', status: 405, code: 'METHOD_NOT_ALLOWED', names: 'GET' },
   { name: 'model name that does not URL-decode', path: '/v2/models/%E0%A4%A/infer', body: { inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'request' },
-  { name: 'gzip body that is not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, raw: '{"inputs": []}', status: 400, code: 'INVALID_REQUEST', names: 'request' },
+  { name: 'gzip body that is not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, raw: '{"inputs": []}', status: 400, code: 'INVALID_REQUEST', names: 'body: does not inflate as gzip' },
   { name: 'negative timeout parameter', body: { parameters: { timeout: -5 }, inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'parameters.timeout' },
   { name: 'timeout header not a number', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, body: { inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'X-Request-Timeout-Ms' },
   { name: 'unknown endpoint', path: '/v3/models/fake_digits/infer', status: 404, code: 'ROUTE_NOT_FOUND', names: '/v3/models' },

@@ -1,0 +1,76 @@
+// Parses large infer bodies in worker threads (piscina), so the event loop keeps answering probes and
+// small requests while megabytes of JSON are parsed. A worker that runs out of its heap dies alone: the
+// request gets a 413 and the pool starts a fresh thread; the gateway lives on.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { GatewayError } from '../errors.ts';
+import { jsonPartLength, splitBinaryInputs } from './infer-body.ts';
+import type { InferBodyLimits, ParsedInferBody } from './infer-body.ts';
+import type { ParseOutcome, ParseTask } from './body-parse-worker.ts';
+
+export interface BodyParsePoolOptions {
+  /** Threads parsing at once (PARSE_WORKERS). */
+  readonly threads: number;
+  /** Old-space cap of each thread's own heap, in MiB. */
+  readonly heapMb: number;
+}
+
+/** An idle thread is ended after this long; the next large body starts one again (tens of ms). */
+const IDLE_TIMEOUT_MS = 60_000;
+
+// The worker is the sibling file with this file's own extension: .ts from source, .js once compiled.
+const WORKER_FILE = new URL(`./body-parse-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+
+export class BodyParsePool {
+  readonly #options: BodyParsePoolOptions;
+  #pool: Piscina | undefined;
+
+  constructor(options: BodyParsePoolOptions) {
+    this.#options = options;
+  }
+
+  /** Same result and errors as parseInferBody, computed in a worker; `signal` cancels a queued parse. */
+  async parse(raw: Buffer, headerLength: string | undefined, limits: InferBodyLimits, signal: AbortSignal): Promise<ParsedInferBody> {
+    const jsonLength = jsonPartLength(raw.length, headerLength);
+    const whole = jsonLength === raw.length && raw.byteOffset === 0 && raw.buffer.byteLength === raw.length && raw.buffer instanceof ArrayBuffer;
+    // A body that is one buffer of its own moves to the worker; otherwise the JSON part is copied out.
+    const json = whole ? new Uint8Array(raw.buffer) : Uint8Array.prototype.slice.call(raw, 0, jsonLength);
+    const binary = whole ? new Uint8Array(0) : raw.subarray(jsonLength);
+    const task: ParseTask = { json, limits };
+    const outcome = (await this.#piscina()
+      .run(task, { transferList: [json.buffer as ArrayBuffer], signal })
+      .catch((error: unknown) => {
+        throw toGatewayError(error);
+      })) as ParseOutcome;
+    if (!outcome.ok) throw new GatewayError(outcome.code, outcome.message);
+    return { body: outcome.body, binaryInputs: splitBinaryInputs(outcome.body, binary), encodedInputs: new Map(outcome.encoded) };
+  }
+
+  /** Ends the threads; safe to call twice. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.close({ force: true });
+  }
+
+  #piscina(): Piscina {
+    this.#pool ??= new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 0,
+      maxThreads: this.#options.threads,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.heapMb },
+    });
+    return this.#pool;
+  }
+}
+
+function toGatewayError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new GatewayError('PAYLOAD_TOO_LARGE', 'body: parsing it needs more memory than a parse worker has; send fewer or flatter values, or binary data');
+  }
+  if (error instanceof Error && error.name === 'AbortError') return new GatewayError('REQUEST_CANCELLED', 'client left while its body waited to be parsed');
+  return error;
+}
