@@ -52,6 +52,8 @@ export const configSchema = z.object({
   READINESS_POLL_INTERVAL_MS: integer(50, 10 * 60 * MS_PER_SECOND, 2 * MS_PER_SECOND),
   MODEL_POLL_INTERVAL_MS: integer(0, 60 * 60 * MS_PER_SECOND, 2 * MS_PER_SECOND),
   ORT_INTRA_OP_THREADS: integer(1, 256, 1),
+  EMBEDDED_MAX_ROWS: integer(1, 1 << 30, 8192),
+  EMBEDDED_MAX_OUTPUT_BYTES: integer(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
   GRPC_KEEPALIVE_MS: integer(1000, 60 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   SHUTDOWN_GRACE_MS: integer(0, 10 * 60 * MS_PER_SECOND, 25 * MS_PER_SECOND),
   /** After SIGTERM the listener keeps answering (503 + Connection: close) at least this long, within the grace. */

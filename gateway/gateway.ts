@@ -64,6 +64,8 @@ async function createBackend(config: GatewayConfig, logger: Logger, metrics: Gat
     logger: logger.child({ component: 'embedded' }),
     metrics,
     intraOpNumThreads: config.ORT_INTRA_OP_THREADS,
+    maxRows: config.EMBEDDED_MAX_ROWS,
+    maxOutputBytes: config.EMBEDDED_MAX_OUTPUT_BYTES,
   });
   await embedded.start();
   return embedded;

@@ -27,6 +27,12 @@ export type FixedSizeDatatype = Exclude<Datatype, 'BYTES'>;
 
 export type ElementSize = 1 | 2 | 4 | 8;
 
+/**
+ * Datatypes of the outputs Triton's `classification` parameter can rank (server/src/classification.cc);
+ * it refuses the others (BYTES it divides by a zero element size: Triton 2.51 crashes).
+ */
+export const CLASSIFIABLE_DATATYPES: ReadonlySet<Datatype> = new Set<Datatype>(['UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64']);
+
 /** Bytes of the little-endian unsigned length that precedes each BYTES element. */
 export const BYTES_LENGTH_PREFIX_SIZE = 4;
 

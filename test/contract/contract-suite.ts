@@ -9,8 +9,9 @@
 // 2. Model metadata and config, in full.
 // 3. Errors: same status and code, whether the gateway refuses the request or the model does; a burst of
 //    requests the model refuses costs the other clients nothing.
-// 4. Liveness, readiness, model readiness, the repository index.
-// 5. Version changes under a steady stream of unpinned requests: a version added (answers move to it),
+// 4. The output parameter classification (classification-cases.ts).
+// 5. Liveness, readiness, model readiness, the repository index.
+// 6. Version changes under a steady stream of unpinned requests: a version added (answers move to it),
 //    removed (back), and a version that cannot load (nothing changes); no request fails and /ready stays
 //    200 throughout.
 // The tests of a file run in order; the version changes come last and leave the repository as they
@@ -26,6 +27,7 @@ import { referenceInfer } from '../support/real-triton/reference-infer.ts';
 import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts';
 import { RequestStream, versionTimeline } from '../support/request-stream.ts';
 import type { RequestOutcome, RequestVerdict } from '../support/request-stream.ts';
+import { classificationCases } from './classification-cases.ts';
 import type { ContractBackend } from './contract-backend.ts';
 import { notReady, readinessStory, sampleReadiness } from '../support/readiness-sampler.ts';
 import type { ReadinessSample } from '../support/readiness-sampler.ts';
@@ -338,6 +340,12 @@ export function contractSuite(backend: ContractBackend): void {
         await eventually(async () => (await fetch(url('/ready'))).status === 200, 10_000, 50);
       }
     });
+  });
+
+  classificationCases(backend, {
+    images: digits.images,
+    texts: texts.texts,
+    reference: () => ({ digits: digitsReference.get('2') ?? {}, text: textReference }),
   });
 
   describe(`[${backend.name}] liveness and readiness`, () => {

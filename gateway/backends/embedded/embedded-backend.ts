@@ -2,11 +2,11 @@
 // for when no Triton is configured. It answers like Triton would (names, shapes, versions, states,
 // errors), so nothing above the Backend seam can tell which one runs the models.
 //
-// Limits: an ORT run cannot be cancelled once started, so the deadline and the abort signal are checked
-// before the run (also when it leaves the run queue) and the answer is dropped after it when nobody wants
-// it any more. onnxruntime-node 1.30 runs a session synchronously on the event loop thread: runs go
-// through one queue (run-queue.ts) so the loop is held for one run at a time, but a slow model still
-// delays everything else while it runs.
+// Each loaded version runs in a worker thread of its own (session-worker.ts), so the event loop never
+// waits for ONNX Runtime; runs are capped in rows and output bytes (run-limits.ts) so that a small request
+// cannot make the process allocate gigabytes. An ORT run cannot be cancelled once started, so the
+// deadline and the abort signal are checked before the run (also when its turn comes) and the answer is
+// dropped after it when nobody wants it any more.
 import { readFileSync } from 'node:fs';
 import { GatewayError, isGatewayError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
@@ -24,13 +24,13 @@ import type {
   RepositoryEntry,
   ServerMetadata,
 } from '../backend.ts';
-import { planInfer, reportedOutputShape } from './infer-plan.ts';
+import { classificationCounts } from './classification.ts';
+import { planInfer } from './infer-plan.ts';
 import { modelMetadata } from './model-metadata.ts';
 import { ModelRepository } from './model-repository.ts';
 import type { RepositoryModel } from './repository-model.ts';
-import { classifyOrtError } from './ort-error.ts';
-import { fromOrtValue, toOrtTensor } from './ort-tensors.ts';
-import { RunQueue } from './run-queue.ts';
+import { checkPlanLimits, DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES, DEFAULT_EMBEDDED_MAX_ROWS } from './run-limits.ts';
+import type { RunLimits } from './run-limits.ts';
 
 export interface EmbeddedBackendOptions {
   /** The model repository directory (Triton's layout). */
@@ -44,6 +44,10 @@ export interface EmbeddedBackendOptions {
   readonly intraOpNumThreads?: number;
   /** ORT threads across independent operators, per run (default 1). */
   readonly interOpNumThreads?: number;
+  /** Most rows of an input of a model without batching (EMBEDDED_MAX_ROWS; default DEFAULT_EMBEDDED_MAX_ROWS). */
+  readonly maxRows?: number;
+  /** Most bytes of a run's outputs (EMBEDDED_MAX_OUTPUT_BYTES; default DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES). */
+  readonly maxOutputBytes?: number;
 }
 
 export const DEFAULT_INTRA_OP_THREADS = 1;
@@ -64,11 +68,12 @@ const STATUS_OF: Partial<Record<ErrorCode, string>> = {
 };
 
 export class EmbeddedBackend implements Backend {
+  readonly kind = 'embedded';
   readonly description: string;
   readonly #repository: ModelRepository;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #version: string;
-  readonly #runs = new RunQueue();
+  readonly #limits: RunLimits;
   #started = false;
   #closing: Promise<void> | undefined;
 
@@ -76,6 +81,7 @@ export class EmbeddedBackend implements Backend {
     this.description = `embedded onnxruntime ${options.repository}`;
     this.#metrics = options.metrics;
     this.#version = packageVersion();
+    this.#limits = Object.freeze({ maxRows: options.maxRows ?? DEFAULT_EMBEDDED_MAX_ROWS, maxOutputBytes: options.maxOutputBytes ?? DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES });
     this.#repository = new ModelRepository({
       root: options.repository,
       pollIntervalMs: options.pollIntervalMs,
@@ -165,24 +171,22 @@ export class EmbeddedBackend implements Backend {
     if (!loaded.acquire()) throw new GatewayError('MODEL_NOT_READY', `version ${loaded.version} of model '${request.model}' is unloading`);
     try {
       const plan = planInfer(loaded.config, request);
-      const feeds = Object.fromEntries(plan.inputs.map((input) => [input.tensor.name, toOrtTensor(input.tensor, input.modelShape)]));
+      checkPlanLimits(loaded.config, plan, this.#limits);
       const version = String(loaded.version);
-      const fetches = plan.outputs.map((output) => output.name);
-      const results = await this.#runs.enqueue(async () => {
-        checkWanted(options, request.model, 'while waiting for its turn to run');
-        return loaded.run(feeds, fetches).catch((error: unknown) => {
-          throw classifyOrtError(error, request.model, version);
-        });
-      });
+      const outputs = await loaded.run(
+        {
+          model: request.model,
+          version,
+          batchSize: plan.batchSize,
+          inputs: plan.inputs.map(({ tensor, modelShape }) => ({ ...tensor, shape: modelShape })),
+          outputs: plan.outputs,
+          classifications: classificationCounts(request, plan.outputs),
+          labels: {},
+          maxOutputBytes: this.#limits.maxOutputBytes,
+        },
+        () => checkWanted(options, request.model, 'while waiting for its turn to run'),
+      );
       checkWanted(options, request.model, 'while the model ran');
-      const outputs = plan.outputs.map((output): RawTensor => {
-        const value = results[output.name];
-        const shape = value === undefined ? undefined : reportedOutputShape(output, plan.batchSize, value.dims);
-        if (shape === undefined) {
-          throw new GatewayError('BACKEND_ERROR', `model '${request.model}' version ${version} output '${output.name}' does not fit the config dims [${output.dims.join(',')}]`);
-        }
-        return fromOrtValue(output.name, output.datatype, value, shape);
-      });
       return { model: request.model, version, outputs };
     } finally {
       loaded.release();

@@ -1,10 +1,14 @@
-// One model version loaded into an ONNX Runtime session: the config it was loaded with, the stamp of the
-// files it came from, and a count of the requests running on it, so that retiring it (a removed or
-// replaced version) lets those requests finish before the session is released.
-import { InferenceSession } from 'onnxruntime-node';
-import type { Tensor } from 'onnxruntime-node';
+// One model version loaded into an ONNX Runtime session (in a worker thread of its own, session-worker.ts):
+// the config it was loaded with, the stamp of the files it came from, and a count of the requests running
+// on it, so that retiring it (a removed or replaced version) lets those requests finish before the
+// session is released. Its runs go through one queue, so a run waiting its turn is checked (deadline,
+// cancellation) when it would really start, not when it was sent.
+import type { RawTensor } from '../backend.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
+import { RunQueue } from './run-queue.ts';
+import type { RunJob } from './session-worker-protocol.ts';
+import { SessionWorker } from './session-worker.ts';
 
 export interface SessionSettings {
   /** Threads ORT may use inside one operator. */
@@ -12,9 +16,6 @@ export interface SessionSettings {
   /** Threads ORT may use across independent operators. */
   readonly interOpNumThreads: number;
 }
-
-/** ORT's own log: errors are reported through the gateway's logger, so keep its stderr for fatal ones. */
-const ORT_LOG_FATAL_ONLY = 4;
 
 export class ModelLoadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -28,38 +29,34 @@ export class LoadedVersion {
   readonly config: EmbeddedModelConfig;
   /** Stamp of config.pbtxt and the model file this session was created from. */
   readonly stamp: string;
-  readonly #session: InferenceSession;
+  readonly #worker: SessionWorker;
+  readonly #runs = new RunQueue();
   #inFlight = 0;
   #retiring = false;
   #released: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
 
-  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, session: InferenceSession) {
+  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, worker: SessionWorker) {
     this.version = version;
     this.config = config;
     this.stamp = stamp;
-    this.#session = session;
+    this.#worker = worker;
   }
 
   /** Creates the session and checks the graph against the config; throws ModelLoadError with the reason. */
   static async load(path: string, version: number, config: EmbeddedModelConfig, stamp: string, settings: SessionSettings): Promise<LoadedVersion> {
-    let session: InferenceSession;
+    let started: Awaited<ReturnType<typeof SessionWorker.start>>;
     try {
-      session = await InferenceSession.create(path, {
-        intraOpNumThreads: settings.intraOpNumThreads,
-        interOpNumThreads: settings.interOpNumThreads,
-        executionMode: 'sequential',
-        logSeverityLevel: ORT_LOG_FATAL_ONLY,
-      });
+      started = await SessionWorker.start(path, settings);
     } catch (error) {
       throw new ModelLoadError(`onnxruntime could not load ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    const problem = sessionMismatch(config, session.inputMetadata, session.outputMetadata);
+    const problem = sessionMismatch(config, started.metadata.inputs, started.metadata.outputs);
     if (problem !== undefined) {
-      await session.release();
+      await started.worker.release();
       throw new ModelLoadError(`model and config.pbtxt disagree: ${problem}`);
     }
-    return new LoadedVersion(version, config, stamp, session);
+    return new LoadedVersion(version, config, stamp, started.worker);
   }
 
   get inFlight(): number {
@@ -84,11 +81,14 @@ export class LoadedVersion {
   }
 
   /**
-   * Runs the graph. ORT cannot cancel a run once it started; onnxruntime-node 1.30 runs it
-   * synchronously on the event loop thread (inside a setImmediate), so a long run delays everything else.
+   * Runs the job in the session's worker after the runs queued before it; `beforeStart` may throw to drop
+   * it at its turn. ORT cannot cancel a run once it started.
    */
-  run(feeds: Record<string, Tensor>, fetches: readonly string[]): Promise<InferenceSession.ReturnType> {
-    return this.#session.run(feeds, [...fetches], { logSeverityLevel: ORT_LOG_FATAL_ONLY });
+  run(job: RunJob, beforeStart: () => void): Promise<readonly RawTensor[]> {
+    return this.#runs.enqueue(async () => {
+      beforeStart();
+      return this.#worker.run(job);
+    });
   }
 
   /** Takes no new requests, waits for the running ones, then releases the session. Safe to call twice. */
@@ -97,7 +97,7 @@ export class LoadedVersion {
     this.#released ??= new Promise<void>((resolve) => {
       if (this.#inFlight === 0) resolve();
       else this.#onDrained = resolve;
-    }).then(() => this.#session.release());
+    }).then(() => this.#worker.release());
     return this.#released;
   }
 }

@@ -1,10 +1,7 @@
-// One ONNX Runtime run at a time. onnxruntime-node 1.30 runs a session synchronously on the event loop
-// thread (inside a setImmediate), so starting many runs at once gains nothing: their callbacks all land in
-// one check phase and block the loop for the sum of their durations (measured: 200 queued text_topic
-// batches of 64 held it ~100 ms). Chained one after another, each run is scheduled from the previous
-// one's completion, i.e. in the next loop iteration, so timers, sockets and probes get a turn between
-// runs and the loop is held for at most one run. A queued task also sees its request's deadline and
-// signal at the moment it would really start.
+// One ONNX Runtime run at a time per session (each loaded version runs in its own worker thread,
+// session-worker.ts, which handles one message at a time anyway). Queued here rather than in the worker's
+// message queue, a task sees its request's deadline and signal at the moment it would really start, so a
+// request that waited past its deadline or whose client left is dropped without running.
 export class RunQueue {
   #tail: Promise<unknown> = Promise.resolve();
   #waiting = 0;

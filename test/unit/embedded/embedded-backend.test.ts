@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTensor } from '../../../gateway/backends/backend.ts';
 import { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
-import { GatewayError } from '../../../gateway/errors.ts';
 import { createLogger } from '../../../gateway/observability/logger.ts';
 import { createMetrics } from '../../../gateway/observability/metrics.ts';
 import type { ErrorCode } from '../../../gateway/errors.ts';
@@ -11,6 +10,7 @@ import {
   MODEL_REPOSITORY,
   callOptions,
   digitsRequest,
+  failure,
   float32Of,
   int64Of,
   outputNamed,
@@ -29,15 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
-  return error;
-}
 
 async function code(promise: Promise<unknown>): Promise<ErrorCode> {
   return (await failure(promise)).code;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
 import type { EmbeddedBackendOptions } from '../../../gateway/backends/embedded/embedded-backend.ts';
 import type { CallOptions, InferRequest, RawTensor } from '../../../gateway/backends/backend.ts';
+import { GatewayError } from '../../../gateway/errors.ts';
 import { createLogger } from '../../../gateway/observability/logger.ts';
 import type { Logger } from '../../../gateway/observability/logger.ts';
 import { decodeBytesElements, encodeBytesElements } from '../../../gateway/tensors/bytes-elements.ts';
@@ -108,4 +109,14 @@ export function stringsOf(tensor: RawTensor): string[] {
   const decoded = decodeBytesElements(tensor.data);
   if (!decoded.ok) throw new Error(decoded.error.message);
   return decoded.value;
+}
+
+/** The GatewayError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
+  return error;
 }

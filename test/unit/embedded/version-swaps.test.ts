@@ -2,7 +2,6 @@
 // with requests in flight; the way Triton's poll mode behaves. Real timers, bounded waits.
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor } from 'onnxruntime-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RepositoryEntry } from '../../../gateway/backends/backend.ts';
 import type { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
@@ -199,9 +198,19 @@ describe('requests in flight on a removed version', () => {
       expect(digits?.serving('').version).toBe(2); // new requests go to version 2
       expect(() => digits?.serving('3')).toThrow(/is UNLOADING/);
 
-      const pixels = new Tensor('float32', digitPixels(1), [1, 64]);
-      const result = await held?.run({ pixels }, ['label']);
-      expect(result?.['label']?.dims).toEqual([1]);
+      const pixels = digitPixels(1);
+      const job = {
+        model: 'digits',
+        version: '3',
+        batchSize: 1,
+        inputs: [{ name: 'pixels', datatype: 'FP32' as const, shape: [1, 64], data: new Uint8Array(pixels.buffer) }],
+        outputs: held?.config.outputs.filter((output) => output.name === 'label') ?? [],
+        classifications: {},
+        labels: {},
+        maxOutputBytes: 1024,
+      };
+      const result = await held?.run(job, () => undefined);
+      expect(result?.map((output) => [output.name, output.shape])).toEqual([['label', [1, 1]]]);
       held?.release();
       await waitFor('version 3 to be unloaded', () => own.index(false).some((e) => e.version === '3' && e.state === 'UNAVAILABLE' && e.reason === 'unloaded'));
     } finally {

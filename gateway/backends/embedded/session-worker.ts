@@ -1,0 +1,119 @@
+// One ONNX Runtime session in a worker thread of its own (session-worker-main.ts), seen from the
+// gateway's thread. onnxruntime-node 1.30 creates and runs sessions synchronously on the calling thread
+// (inside a setImmediate), so in the gateway's thread one large run held /health for seconds; here the
+// event loop only sends a job and receives the outputs. One worker per loaded version: a new version
+// loads while the old one keeps serving, and retiring a version ends its thread. Input bytes are copied
+// once into buffers the worker takes over (the caller's bytes may be a view of a larger body, and the
+// batcher may still need them); output bytes come back transferred.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession } from 'onnxruntime-node';
+import { GatewayError } from '../../errors.ts';
+import type { RawTensor } from '../backend.ts';
+import type { SessionSettings } from './loaded-version.ts';
+import type { FromWorker, RunJob, SessionWorkerData, ToWorker } from './session-worker-protocol.ts';
+
+/** The worker's module next to this one: .ts when run from source (tests), .js when built. */
+const WORKER_URL = new URL(`./session-worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export interface SessionMetadata {
+  readonly inputs: readonly InferenceSession.ValueMetadata[];
+  readonly outputs: readonly InferenceSession.ValueMetadata[];
+}
+
+interface Pending {
+  resolve(outputs: readonly RawTensor[]): void;
+  reject(error: Error): void;
+}
+
+export class SessionWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
+  /** Why the worker can take no more runs (released, or it died); undefined while it can. */
+  #gone: string | undefined;
+  #released: Promise<void> | undefined;
+  #onReleased: (() => void) | undefined;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  /** Starts a worker that loads `path`; resolves with the model's metadata, rejects with ORT's reason. */
+  static async start(path: string, settings: SessionSettings): Promise<{ readonly worker: SessionWorker; readonly metadata: SessionMetadata }> {
+    const data: SessionWorkerData = { path, settings };
+    const thread = new Worker(WORKER_URL, { workerData: data });
+    // A run in flight is awaited by its request; the thread itself must not keep the process alive.
+    thread.unref();
+    const worker = new SessionWorker(thread);
+    const metadata = await new Promise<SessionMetadata>((resolve, reject) => {
+      const early = (error: Error): void => reject(error);
+      thread.once('error', early);
+      thread.once('exit', (code) => reject(new Error(`the session worker exited (${code}) while loading`)));
+      thread.once('message', (message: FromWorker) => {
+        thread.off('error', early);
+        if (message.kind === 'loaded') resolve({ inputs: message.inputs, outputs: message.outputs });
+        else reject(new Error(message.kind === 'load-failed' ? message.message : `unexpected first message ${message.kind}`));
+      });
+    }).catch(async (error: unknown) => {
+      worker.#gone = 'failed to load';
+      await thread.terminate();
+      throw error;
+    });
+    worker.#listen();
+    return { worker, metadata };
+  }
+
+  /** Runs a job in the worker; the job's input bytes are copied once and handed over. */
+  run(job: RunJob): Promise<readonly RawTensor[]> {
+    if (this.#gone !== undefined) return Promise.reject(new GatewayError('BACKEND_ERROR', `model '${job.model}' version ${job.version}: the session worker ${this.#gone}`));
+    const id = this.#nextId++;
+    // new Uint8Array(view) copies (a Buffer's slice() would be a view of its pool, which cannot move).
+    const inputs = job.inputs.map((input) => ({ ...input, data: new Uint8Array(input.data) }));
+    return new Promise<readonly RawTensor[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      const message: ToWorker = { kind: 'run', id, job: { ...job, inputs } };
+      this.#worker.postMessage(message, inputs.map((input) => input.data.buffer as ArrayBuffer));
+    });
+  }
+
+  /** Releases the session and ends the thread once the runs sent before have answered. Safe to call twice. */
+  release(): Promise<void> {
+    this.#released ??= (async () => {
+      if (this.#gone === undefined) {
+        this.#gone = 'was released';
+        const released = new Promise<void>((resolve) => {
+          this.#onReleased = resolve;
+          this.#worker.once('exit', () => resolve());
+        });
+        this.#worker.postMessage({ kind: 'release' } satisfies ToWorker);
+        await released;
+      }
+      await this.#worker.terminate();
+    })();
+    return this.#released;
+  }
+
+  #listen(): void {
+    this.#worker.on('message', (message: FromWorker) => {
+      if (message.kind === 'released') {
+        this.#onReleased?.();
+        return;
+      }
+      if (message.kind !== 'result' && message.kind !== 'failed') return;
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (message.kind === 'result') pending?.resolve(message.outputs);
+      else pending?.reject(new GatewayError(message.error.code, message.error.message));
+    });
+    const died = (reason: string): void => {
+      this.#gone ??= reason;
+      for (const pending of this.#pending.values()) pending.reject(new GatewayError('BACKEND_ERROR', `the session worker ${reason} during the run`));
+      this.#pending.clear();
+      this.#onReleased?.();
+    };
+    this.#worker.on('error', (error) => died(`failed: ${error.message}`));
+    this.#worker.on('exit', (code) => died(`exited (${code})`));
+  }
+}
