@@ -1,47 +1,18 @@
-// Process entry point: configuration from the environment, the gateway, and signal handling.
-// Exit codes: 0 after a clean shutdown, 1 for invalid configuration or a failed start.
-import { loadConfig } from './config.ts';
-import { startGateway } from './gateway.ts';
-import { createLogger } from './observability/logger.ts';
+// Process entry point (npm start, the image's CMD). It checks the Node.js version before anything else
+// is loaded: static imports are hoisted and would run first, and on an older Node the gateway fails
+// obscurely or misbehaves (Node 20 leaked memory under load through AbortSignal.any), so the gateway
+// itself (serve.ts) comes in through a dynamic import after the check. Nothing here may need Node 24.
+// Exit code 1 on an older Node, with a message saying why.
 
-const EXIT_OK = 0;
-const EXIT_FAILURE = 1;
+/** package.json "engines": {"node": ">=24"}. */
+const MINIMUM_NODE_MAJOR = 24;
 
-async function main(): Promise<void> {
-  const loaded = loadConfig(process.env);
-  if (!loaded.ok) {
-    process.stderr.write(`triton-gateway: ${loaded.message}\n`);
-    process.exit(EXIT_FAILURE);
-  }
-  const config = loaded.config;
-  const logger = createLogger(config.LOG_LEVEL);
-  if (config.TRITON_GRPC_URL === undefined) {
-    logger.info({ backend: 'embedded', modelRepository: config.MODEL_REPOSITORY, port: config.PORT }, 'triton-gateway starting: embedded ONNX Runtime backend (TRITON_GRPC_URL not set)');
-  } else {
-    logger.info({ backend: 'triton', tritonGrpcUrl: config.TRITON_GRPC_URL, port: config.PORT }, 'triton-gateway starting: Triton backend over gRPC');
-  }
-  const gateway = await startGateway(config, { logger });
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal while draining; still waiting for the grace period');
-      return;
-    }
-    void gateway.shutdown(signal).then(
-      () => process.exit(EXIT_OK),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(EXIT_FAILURE);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+const major = Number(process.versions.node.split('.')[0]);
+if (!(major >= MINIMUM_NODE_MAJOR)) {
+  process.stderr.write(
+    `triton-gateway: Node.js ${MINIMUM_NODE_MAJOR} or newer is required (package.json "engines"); this is ${process.version}. ` +
+      `Run it with the Node of the image or of node_modules/.bin (npm start), not the system's.\n`,
+  );
+  process.exit(1);
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`triton-gateway: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(EXIT_FAILURE);
-});
+await import('./serve.ts');
