@@ -12,7 +12,9 @@ Triton each output in the config's full shape, so clients (and the gateway) see 
 onnxruntime backend would show.
 
 An optional twin.json in the version directory changes the behaviour, for tests of slow or broken
-models: {"fail_load": true, "load_delay_ms": 2000, "infer_delay_ms": 500}.
+models: {"fail_load": true, "load_delay_ms": 2000, "infer_delay_ms": 500, "fail_on_value": 13}
+(fail_on_value: a request holding that value in a numeric input gets its own error response, as a model
+failing on one request's data; the other requests of the batch are served).
 """
 
 import json
@@ -103,6 +105,7 @@ class TritonPythonModel:
         return responses
 
     def _infer(self, request):
+        fail_on = self.behaviour.get("fail_on_value")
         feeds = {}
         batch = None
         for name, spec in self.inputs.items():
@@ -116,6 +119,8 @@ class TritonPythonModel:
                     array = array.reshape([batch] + _dims(spec))
             elif spec.get("reshape") is not None:
                 array = array.reshape(_dims(spec))
+            if fail_on is not None and array.dtype != np.object_ and np.any(array == fail_on):
+                raise ValueError(f"input '{name}' holds {fail_on}: the twin is told to fail on it (twin.json)")
             feeds[name] = _to_ort_strings(array) if name in self.ort_string_inputs else array
 
         names = list(request.requested_output_names()) or self.output_names

@@ -77,7 +77,9 @@ export interface RepositoryEntry {
 export type LinkState = 'closed' | 'half-open' | 'open';
 
 export interface Backend {
-  /** Human name for logs and /ready, e.g. "triton grpc 127.0.0.1:8001". */
+  /** Which kind of backend, for /ready (which names no hosts or paths). */
+  readonly kind: 'triton' | 'embedded';
+  /** Human name for logs, e.g. "triton grpc 127.0.0.1:8001"; never shown to clients. */
   readonly description: string;
   infer(request: InferRequest, options: CallOptions): Promise<InferResult>;
   serverMetadata(options: CallOptions): Promise<ServerMetadata>;

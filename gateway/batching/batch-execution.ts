@@ -1,8 +1,9 @@
 // Runs one batch at the backend and hands every member its own rows. The batch's deadline is its
 // tightest member's; when that passes, the members that still have time go again without it, so one
-// impatient client never costs the others their answer. A batch that Triton rejects as invalid is
-// retried in halves, so only the guilty requests fail; any other failure is every member's. The call is
-// cancelled when every member's client has left.
+// impatient client never costs the others their answer. A batch that Triton rejects as invalid, or that
+// the model failed on (one member's data can fail the whole concatenated call), is retried in halves, so
+// only the guilty requests fail and no client gets a 502 for another client's data; any other failure is
+// every member's. The call is cancelled when every member's client has left.
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import type { BatchMember } from './batch-member.ts';
@@ -44,7 +45,7 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
         return;
       }
     }
-    if (failure.code === 'BACKEND_REJECTED' && live.length > 1) {
+    if ((failure.code === 'BACKEND_REJECTED' || failure.code === 'MODEL_ERROR') && live.length > 1) {
       const half = Math.ceil(live.length / 2);
       await Promise.all([runBatch(backend, live.slice(0, half), `${id}a`), runBatch(backend, live.slice(half), `${id}b`)]);
       return;

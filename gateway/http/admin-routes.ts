@@ -1,8 +1,10 @@
 // Explicit model control for operators: load and unload a model in Triton. Guarded by a bearer token
-// (ADMIN_TOKEN); when no token is configured the endpoints are off.
+// (ADMIN_TOKEN); when no token is configured the endpoints are off. A refusal that retrying cannot change
+// (Triton not in explicit model-control mode) is a 501 without Retry-After.
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { GatewayError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 import { controlDeadline } from './model-target.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
@@ -13,6 +15,18 @@ function tokenMatches(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Names the model in a failed load or unload and, when Triton refuses model control for good, what would make it work. */
+function explainFailure(error: unknown, action: string, model: string, log: Logger): unknown {
+  if (!(error instanceof GatewayError)) return error;
+  // The client reads Triton's words without server paths or tracebacks; the operator's log keeps them.
+  log.warn({ model, action, err: error }, 'model control refused');
+  const hint = error.code === 'BACKEND_UNSUPPORTED' ? '; Triton allows load and unload only with --model-control-mode=explicit (in poll mode, change the model repository instead)' : '';
+  return new GatewayError(error.code, `${action} of model "${model}": ${error.message}${hint}`, {
+    cause: error,
+    ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+  });
 }
 
 export function registerAdminRoutes(router: Router, services: HttpServices): void {
@@ -45,13 +59,15 @@ export function registerAdminRoutes(router: Router, services: HttpServices): voi
         // A model added to disk since the last scan is only found by the load itself; the index tells
         // afterwards whether a failure meant "no such model".
         await backend.loadModel(model, deadline).catch(async (error: unknown) => {
-          if (error instanceof GatewayError && error.code === 'BACKEND_ERROR' && !(await inRepository())) throw notFound;
-          throw error;
+          if (error instanceof GatewayError && error.code === 'MODEL_ERROR' && !(await inRepository())) throw notFound;
+          throw explainFailure(error, action, model, locals(res).log);
         });
       } else {
         // Triton answers 200 to unloading a model it does not have; say what really happened.
         if (!(await inRepository())) throw notFound;
-        await backend.unloadModel(model, deadline);
+        await backend.unloadModel(model, deadline).catch((error: unknown) => {
+          throw explainFailure(error, action, model, locals(res).log);
+        });
       }
       locals(res).model = model;
       catalog.invalidate(model);

@@ -1,5 +1,6 @@
 // Readiness as the probes see it: Triton ready, every served model ready, breaker not open, not
-// draining. Built from memory only (the readiness monitor polls in the background).
+// draining. Built from memory only (the readiness monitor polls in the background). It names checks,
+// never hosts, addresses or upstream error texts (those are in the log).
 import type { Backend } from '../backends/backend.ts';
 import type { ReadinessMonitor } from '../models/readiness-monitor.ts';
 import type { DrainGate } from './drain-gate.ts';
@@ -8,7 +9,7 @@ export interface ReadinessReport {
   readonly ready: boolean;
   readonly reasons: readonly string[];
   readonly checks: {
-    readonly backend: string;
+    readonly backend: Backend['kind'];
     readonly server: 'ready' | 'not ready' | 'unknown';
     readonly models: Readonly<Record<string, 'ready' | 'not ready'>>;
     readonly breaker: string;
@@ -35,7 +36,7 @@ export function readinessReport(backend: Backend, monitor: ReadinessMonitor, gat
     ready: reasons.length === 0,
     reasons,
     checks: {
-      backend: backend.description,
+      backend: backend.kind,
       server: snapshot.serverReady === undefined ? 'unknown' : snapshot.serverReady ? 'ready' : 'not ready',
       models,
       breaker: linkState,

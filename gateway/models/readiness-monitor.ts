@@ -1,7 +1,11 @@
 // Polls the backend in the background (ServerReady, the repository index, ModelReady for every served
 // model) so that readiness probes are answered from memory and never wait on Triton. It also tells the
 // model catalog when a model's versions change, so cached metadata never outlives a version swap.
+// A poll that missed its deadline while the gateway's own event loop stalled proves nothing about
+// Triton: the previous answer stands.
 import type { Backend, RepositoryEntry } from '../backends/backend.ts';
+import { isGatewayError } from '../errors.ts';
+import { eventLoopDelay } from '../observability/event-loop-delay.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ModelCatalog } from './model-catalog.ts';
 
@@ -18,7 +22,7 @@ export interface ReadinessMonitorOptions {
 export interface BackendReadiness {
   /** undefined until the first poll has finished. */
   readonly serverReady: boolean | undefined;
-  /** Why the server check failed (not ready, or the error reaching it). */
+  /** Why the server check failed (not ready, or unreachable with the error code): no hosts, no upstream texts. */
   readonly serverProblem: string | undefined;
   readonly models: ReadonlyMap<string, boolean>;
   readonly checkedAt: number | undefined;
@@ -84,6 +88,7 @@ export class ReadinessMonitor {
   async #poll(): Promise<void> {
     const { backend, callTimeoutMs, logger } = this.#options;
     const options = { deadline: Date.now() + callTimeoutMs };
+    const started = performance.now();
     let next: BackendReadiness;
     try {
       const serverReady = await backend.serverReady(options);
@@ -117,9 +122,17 @@ export class ReadinessMonitor {
         checkedAt: Date.now(),
       };
     } catch (error) {
+      const code = isGatewayError(error) ? error.code : 'ERROR';
+      // (A round of the loop first: right after a stall, the delay monitor may not have recorded it yet.)
+      if (code === 'DEADLINE_EXCEEDED' && (await afterTimers(), eventLoopDelay().excusesDeadline(started, callTimeoutMs))) {
+        logger.warn({ stallMs: Math.round(eventLoopDelay().maxDelayMsSince(started)), callTimeoutMs }, "readiness poll missed its deadline while the gateway's event loop stalled; previous readiness kept");
+        return;
+      }
+      // The detail (grpc-js's words, Triton's address) is for the log; /ready names the check and the code.
+      if (this.#snapshot.serverReady !== false) logger.warn({ err: error }, 'triton unreachable');
       next = {
         serverReady: false,
-        serverProblem: `triton unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        serverProblem: `triton unreachable (${code})`,
         models: this.#snapshot.models,
         checkedAt: Date.now(),
       };
@@ -151,6 +164,10 @@ export class ReadinessMonitor {
     }
     this.#versionFingerprints = fingerprints;
   }
+}
+
+function afterTimers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

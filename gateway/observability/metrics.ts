@@ -1,6 +1,7 @@
 // Every metric of the gateway, on one registry of its own (never prom-client's global one, so two
 // gateways in one test process do not collide).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { eventLoopDelay } from './event-loop-delay.ts';
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -16,6 +17,9 @@ export interface GatewayMetrics {
   readonly breakerState: Gauge;
   readonly breakerTransitions: Counter<'to'>;
   readonly breakerRejections: Counter;
+  /** Deadlines missed while the gateway's own event loop stalled: not counted against the link. */
+  readonly deadlinesExcused: Counter<'rpc'>;
+  readonly eventLoopDelayMax: Gauge;
   /** Connections cut because the client was too slow: its body stalled, or it stopped reading the answer. */
   readonly slowClientsCut: Counter<'phase'>;
   readonly ready: Gauge;
@@ -30,6 +34,8 @@ export interface GatewayMetrics {
   countInFlightWith(reader: () => number): void;
 }
 
+/** The window of gateway_event_loop_delay_max_seconds. */
+const EVENT_LOOP_DELAY_WINDOW_MS = 10_000;
 const BATCH_ROW_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 const QUEUE_WAIT_BUCKETS_SECONDS = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
@@ -81,6 +87,20 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
       name: 'gateway_breaker_rejections_total',
       help: 'Calls refused at once because the breaker was open.',
       registers,
+    }),
+    deadlinesExcused: new Counter({
+      name: 'gateway_deadlines_excused_total',
+      help: "Calls to Triton that missed their deadline while the gateway's own event loop stalled; not counted against the link.",
+      labelNames: ['rpc'],
+      registers,
+    }),
+    eventLoopDelayMax: new Gauge({
+      name: 'gateway_event_loop_delay_max_seconds',
+      help: "Longest stall of the gateway's event loop in the last 10 s.",
+      registers,
+      collect() {
+        this.set(eventLoopDelay().maxDelayMsSince(performance.now() - EVENT_LOOP_DELAY_WINDOW_MS) / 1000);
+      },
     }),
     slowClientsCut: new Counter({
       name: 'gateway_slow_clients_cut_total',

@@ -5,6 +5,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTriton } from '../support/fake-triton.ts';
 import { eventually, startTestGateway } from '../support/gateway-harness.ts';
+import { metricValue } from '../support/infer-load.ts';
 import { errorOf, readinessOf } from '../support/responses.ts';
 import type { TestGateway } from '../support/gateway-harness.ts';
 
@@ -16,6 +17,8 @@ beforeEach(async () => {
   await triton.start();
   // The poller also probes through the breaker; slow it down so these tests count only their own calls.
   gateway = await startTestGateway(triton.address, { READINESS_POLL_INTERVAL_MS: '60000', REQUEST_TIMEOUT_MS: '300' });
+  // Warms the metadata cache and the code paths: on a loaded machine a cold first request can miss 300 ms.
+  await eventually(async () => (await infer()).status === 200, 5000);
 });
 
 afterEach(async () => {
@@ -132,7 +135,7 @@ describe('circuit breaker', () => {
 
   it.each([
     [GrpcStatus.NOT_FOUND, 404, 'MODEL_NOT_FOUND'],
-    [GrpcStatus.INTERNAL, 502, 'BACKEND_ERROR'],
+    [GrpcStatus.INTERNAL, 502, 'MODEL_ERROR'],
     [GrpcStatus.UNAVAILABLE, 503, 'BACKEND_UNAVAILABLE'],
     [GrpcStatus.UNIMPLEMENTED, 501, 'BACKEND_UNSUPPORTED'],
   ])('maps gRPC status %i from Triton to HTTP %i', async (grpcCode, httpStatus, code) => {
@@ -154,6 +157,98 @@ describe('circuit breaker', () => {
       expect(await errorOf(response)).toMatchObject({ code: 'MODEL_NOT_READY' });
     }
     expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+});
+
+describe('only the link counts', () => {
+  it('a burst of INTERNAL answers from the model (its own data) never opens it: 502 MODEL_ERROR each, /ready stays true', async () => {
+    expect((await infer()).status).toBe(200);
+    for (let i = 0; i < 12; i++) triton.inferFaults.push({ code: GrpcStatus.INTERNAL, details: "Failed to process the request(s) for model 'fake_digits_0_0', message: ValueError: told to fail" });
+    for (let i = 0; i < 12; i++) {
+      const response = await infer();
+      expect(response.status).toBe(502);
+      expect(await errorOf(response)).toMatchObject({ code: 'MODEL_ERROR', error: expect.stringContaining('told to fail') });
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+    expect((await fetch(`${gateway.url}/ready`)).status).toBe(200);
+    expect((await infer()).status).toBe(200);
+  });
+
+  it("grpc-js's own transport failures that surface as INTERNAL (RST_STREAM) still count", async () => {
+    expect((await infer()).status).toBe(200);
+    const statuses = await tripBreaker({ code: GrpcStatus.INTERNAL, details: 'Received RST_STREAM with code 2 triggered by internal client error: Protocol error' });
+    expect(new Set(statuses)).toEqual(new Set([502]));
+  });
+
+  it('a Triton that is gone (no connection) opens it; no answer or /ready names its address', async () => {
+    expect((await infer()).status).toBe(200);
+    const port = String(triton.port);
+    await triton.stop();
+    const bodies: string[] = [];
+    for (let i = 0; i < 12 && gateway.gateway.backend.linkState() !== 'open'; i++) {
+      const response = await infer();
+      expect(response.status).toBe(503);
+      bodies.push(await response.text());
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('open');
+    await gateway.gateway.monitor.pollNow();
+    const ready = await fetch(`${gateway.url}/ready`);
+    expect(ready.status).toBe(503);
+    bodies.push(await ready.text(), await (await infer()).text());
+    for (const body of bodies) {
+      expect(body).not.toContain(port);
+      expect(body).not.toMatch(/127\.0\.0\.1|remote_addr|Last error/);
+    }
+    expect(bodies.at(-2)).toMatch(/triton unreachable/);
+  });
+
+  it('a hung model while Triton answers other calls (the poller) does not open it for every model', async () => {
+    expect((await infer()).status).toBe(200);
+    triton.inferDelayMs = 1000;
+    for (let i = 0; i < 5; i++) {
+      // Four calls to the hung model for every one answered: over the error threshold if they counted.
+      const answers = Promise.all([infer(), infer(), infer(), infer()]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await gateway.gateway.backend.serverReady({ deadline: Date.now() + 1000 })).toBe(true);
+      expect((await answers).map((answer) => answer.status)).toEqual([504, 504, 504, 504]);
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+});
+
+/** Blocks this process's event loop (which the in-process gateway shares) for `ms`. */
+function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else runs
+  }
+}
+
+describe("deadlines missed while the gateway's own event loop lagged", () => {
+  it('are not counted against the link, and the metric says how many were excused', async () => {
+    expect((await infer()).status).toBe(200);
+    // The fake runs in this process: reading its delay blocks the loop while the gateway's call is in flight.
+    Object.defineProperty(triton, 'inferDelayMs', { get: () => (blockEventLoop(450), 0), configurable: true });
+    for (let i = 0; i < 8; i++) {
+      const response = await infer();
+      expect(response.status).toBe(504);
+      expect(await errorOf(response)).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metricValue(metrics, 'gateway_deadlines_excused_total', { rpc: 'ModelInfer' })).toBe(8);
+    expect(metricValue(metrics, 'gateway_event_loop_delay_max_seconds')).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it('a readiness poll that missed its deadline while the loop was blocked does not mark Triton unreachable', async () => {
+    await gateway.close();
+    gateway = await startTestGateway(triton.address, { READINESS_POLL_INTERVAL_MS: '60000', TRITON_CONTROL_TIMEOUT_MS: '300' });
+    expect((await fetch(`${gateway.url}/ready`)).status).toBe(200);
+    Object.defineProperty(triton, 'serverReady', { get: () => (blockEventLoop(450), true), configurable: true });
+    await gateway.gateway.monitor.pollNow();
+    const ready = await fetch(`${gateway.url}/ready`);
+    expect({ status: ready.status, reasons: (await readinessOf(ready)).reasons }).toEqual({ status: 200, reasons: [] });
+    expect(metricValue(await (await fetch(`${gateway.url}/metrics`)).text(), 'gateway_deadlines_excused_total', { rpc: 'ServerReady' })).toBe(1);
   });
 });
 

@@ -1,6 +1,5 @@
 // The Backend implementation that forwards everything to a Triton Inference Server over gRPC, every
 // call inside the link breaker.
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -30,7 +29,6 @@ import type {
 } from './inference-protocol.ts';
 import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
-import { TritonRpcError } from './triton-rpc-error.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
 
 export interface TritonBackendOptions {
@@ -42,6 +40,7 @@ export interface TritonBackendOptions {
 }
 
 export class TritonBackend implements Backend {
+  readonly kind = 'triton';
   readonly description: string;
   readonly #client: TritonGrpcClient;
   readonly #breaker: LinkBreaker;
@@ -106,11 +105,11 @@ export class TritonBackend implements Backend {
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options, notALinkFailure);
+    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options);
   }
 
   async unloadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options, notALinkFailure);
+    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options);
   }
 
   linkState(): LinkState {
@@ -128,21 +127,10 @@ export class TritonBackend implements Backend {
     this.#client.close();
   }
 
-  #call<T extends object>(rpc: RpcName, request: object, options: CallOptions, reclassify?: (error: unknown) => unknown): Promise<T> {
+  #call<T extends object>(rpc: RpcName, request: object, options: CallOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'backend closed'));
-    return this.#breaker.run(() => {
-      const call = this.#client.call<T>(rpc, request, options);
-      return reclassify === undefined ? call : call.catch((error: unknown) => { throw reclassify(error); });
-    });
+    return this.#breaker.run(() => this.#client.call<T>(rpc, request, options));
   }
-}
-
-/** Triton answered a model-control call with INTERNAL/UNKNOWN: the model failed, not the link. */
-function notALinkFailure(error: unknown): unknown {
-  if (error instanceof TritonRpcError && error.linkFailure && (error.grpcStatus === GrpcStatus.INTERNAL || error.grpcStatus === GrpcStatus.UNKNOWN)) {
-    return new GatewayError('BACKEND_ERROR', error.message, { cause: error });
-  }
-  return error;
 }
 
 function toInferParameters(parameters: Parameters): Record<string, InferParameterMessage> {

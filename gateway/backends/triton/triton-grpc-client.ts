@@ -3,6 +3,8 @@
 // channel stuck connecting is replaced (see CONNECT_TIMEOUT_MS).
 import { Client, Metadata, connectivityState, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import { eventLoopDelay } from '../../observability/event-loop-delay.ts';
+import type { EventLoopDelay } from '../../observability/event-loop-delay.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { CallOptions } from '../backend.ts';
@@ -36,6 +38,10 @@ const DNS_MIN_RESOLUTION_INTERVAL_MS = 1000;
 // resolves the name afresh. Triton on a LAN or localhost connects in milliseconds or refuses at once.
 const CONNECT_TIMEOUT_MS = 5000;
 const UNLIMITED = -1;
+/** The same transport failure is logged at warn once in this long (then at debug), not once per request. */
+const TRANSPORT_LOG_EVERY_MS = 10_000;
+/** Deadlines excused by a stalled event loop: one warn a second at most. */
+const STALL_LOG_EVERY_MS = 1000;
 
 export class TritonGrpcClient {
   readonly address: string;
@@ -46,6 +52,11 @@ export class TritonGrpcClient {
   #client: Client;
   /** performance.now() of the first failed call that found the channel connecting, while it still is. */
   #connectingSince: number | undefined;
+  /** performance.now() of the last call Triton answered: a deadline missed after it is not the link's. */
+  #lastAnsweredAt = -Infinity;
+  readonly #loop: EventLoopDelay = eventLoopDelay();
+  #lastTransportLog = { details: '', at: -Infinity };
+  #lastStallLogAt = -Infinity;
   #closed = false;
 
   constructor(options: TritonClientOptions) {
@@ -78,6 +89,7 @@ export class TritonGrpcClient {
     if (this.#closed) return Promise.reject(new TritonRpcError(GrpcStatus.UNAVAILABLE, 'client closed', rpc));
     const method = this.#methods[rpc];
     const started = performance.now();
+    const budgetMs = options.deadline - Date.now();
     return new Promise<TResponse>((resolve, reject) => {
       const signal = options.signal;
       if (signal?.aborted) {
@@ -102,12 +114,18 @@ export class TritonGrpcClient {
           (error: ServiceError | null, response?: object) => {
             signal?.removeEventListener('abort', onAbort);
             const code = error ? error.code : GrpcStatus.OK;
-            if (code === GrpcStatus.OK) this.#connectingSince = undefined;
-            else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
+            const now = performance.now();
+            if (code === GrpcStatus.OK) {
+              this.#connectingSince = undefined;
+              this.#lastAnsweredAt = now;
+            } else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
             this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
-            this.#metrics.tritonDuration.observe({ rpc }, (performance.now() - started) / 1000);
-            if (error) reject(new TritonRpcError(error.code, error.details, rpc, { clientDeadline: options.clientDeadline === true }));
-            else resolve(response as TResponse);
+            this.#metrics.tritonDuration.observe({ rpc }, (now - started) / 1000);
+            if (!error) resolve(response as TResponse);
+            else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true));
+            // Right after a stall the deadline timer may run before the delay monitor's has recorded the
+            // stall: judge the deadline once this round of timers is over.
+            else setImmediate(() => reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true)));
           },
         );
       } finally {
@@ -115,6 +133,44 @@ export class TritonGrpcClient {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** The mapped error of a failed call, with what the breaker must know about a missed deadline; logs transport details. */
+  #failure(rpc: RpcName, error: ServiceError, started: number, budgetMs: number, clientDeadline: boolean): TritonRpcError {
+    const missed = error.code === GrpcStatus.DEADLINE_EXCEEDED && !clientDeadline;
+    const loopStalled = missed && this.#loop.excusesDeadline(started, budgetMs);
+    const failure = new TritonRpcError(error.code, error.details, rpc, {
+      clientDeadline,
+      loopStalled,
+      linkAnsweredMeanwhile: missed && this.#lastAnsweredAt > started,
+    });
+    if (loopStalled) this.#noteStall(rpc, started, budgetMs);
+    if (failure.transport && failure.linkFailure) this.#logTransport(rpc, failure);
+    else if (this.#logger.isLevelEnabled('debug')) this.#logger.debug({ rpc, code: grpcStatusName(failure.grpcStatus), details: failure.details }, 'Triton answered with an error');
+    return failure;
+  }
+
+  #noteStall(rpc: RpcName, started: number, budgetMs: number): void {
+    this.#metrics.deadlinesExcused.inc({ rpc });
+    const now = performance.now();
+    const level = now - this.#lastStallLogAt >= STALL_LOG_EVERY_MS ? 'warn' : 'debug';
+    if (level === 'warn') this.#lastStallLogAt = now;
+    if (!this.#logger.isLevelEnabled(level)) return;
+    this.#logger[level](
+      { rpc, budgetMs: Math.round(budgetMs), stallMs: Math.round(this.#loop.maxDelayMsSince(started)) },
+      "deadline missed while the gateway's event loop stalled: not counted against the link to Triton",
+    );
+  }
+
+  /** grpc-js's words about the connection (with Triton's address) go to the log, never to a client. */
+  #logTransport(rpc: RpcName, failure: TritonRpcError): void {
+    const now = performance.now();
+    const repeated = failure.details === this.#lastTransportLog.details && now - this.#lastTransportLog.at < TRANSPORT_LOG_EVERY_MS;
+    const level = repeated ? 'debug' : 'warn';
+    if (!repeated) this.#lastTransportLog = { details: failure.details, at: now };
+    if (this.#logger.isLevelEnabled(level)) {
+      this.#logger[level]({ rpc, code: grpcStatusName(failure.grpcStatus), details: failure.details, address: this.address }, 'call to Triton failed on the link');
+    }
   }
 
   /** Called after a failed call: replaces the channel once it has been connecting for CONNECT_TIMEOUT_MS. */

@@ -1,19 +1,49 @@
 // An error answered by Triton (or by the gRPC channel to it), already mapped to the gateway's catalogue
-// while keeping what the breaker needs to know.
+// while keeping what the breaker needs to know. Its message is what a client reads: Triton's own words
+// about the request or model, but never grpc-js's words about the connection (they carry Triton's
+// address and socket errors); those stay in `details`, for the log.
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GatewayError } from '../../errors.ts';
 import { grpcStatusName, mapGrpcStatus } from './grpc-status-map.ts';
 import type { CallFacts } from './grpc-status-map.ts';
 
+/** What a client reads instead of grpc-js's transport details. */
+const TRANSPORT_SUMMARY: ReadonlyMap<number, string> = new Map([
+  [GrpcStatus.UNAVAILABLE, 'Triton cannot be reached'],
+  [GrpcStatus.DEADLINE_EXCEEDED, 'no answer from Triton before the deadline'],
+  [GrpcStatus.CANCELLED, 'call cancelled'],
+  [GrpcStatus.INTERNAL, 'the connection to Triton broke during the call'],
+]);
+
+// Triton's own words keep what a client can act on, not where things are: an address (IPv4 or bracketed
+// IPv6, with port), absolute file paths of the server, and the Python traceback its Python backend
+// appends after "At:".
+const ADDRESS = /\b(?:remote_addr=)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d+\b/gi;
+const ABSOLUTE_PATH = /(?<![\w.])(?:\/[\w.@+-]+){2,}\/?/g;
+const TRACEBACK = /\s*\bAt:\n[\s\S]*$/;
+
+/** Triton's details as a client may read them. */
+export function clientDetails(details: string): string {
+  return details.replace(TRACEBACK, '').replace(ADDRESS, '<address>').replace(ABSOLUTE_PATH, '<path>').trim();
+}
+
 export class TritonRpcError extends GatewayError {
   readonly grpcStatus: number;
   readonly linkFailure: boolean;
+  /** grpc-js's status details as received: for logs only. */
+  readonly details: string;
+  /** The details are grpc-js's words about the connection, not Triton's about the request. */
+  readonly transport: boolean;
 
   constructor(grpcStatus: number, details: string, rpc: string, facts: CallFacts = {}) {
     const mapping = mapGrpcStatus(grpcStatus, details, facts);
-    super(mapping.code, `triton ${rpc}: ${details || grpcStatusName(grpcStatus)}`);
+    const said = mapping.transport ? (TRANSPORT_SUMMARY.get(grpcStatus) ?? 'call failed') : clientDetails(details) || 'no details';
+    super(mapping.code, `triton ${rpc}: ${said} (${grpcStatusName(grpcStatus)})`);
     this.name = 'TritonRpcError';
     this.grpcStatus = grpcStatus;
     this.linkFailure = mapping.linkFailure;
+    this.details = details;
+    this.transport = mapping.transport;
   }
 }
 

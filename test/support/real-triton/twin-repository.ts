@@ -24,6 +24,11 @@ export interface TwinBehaviour {
   readonly loadDelayMs?: number;
   /** Every execute() (one batch of requests) sleeps this long first. */
   readonly inferDelayMs?: number;
+  /**
+   * A request with this value anywhere in a numeric input fails alone: Triton answers it with the model's
+   * error (gRPC INTERNAL), the other requests of the same execute() are served.
+   */
+  readonly failOnValue?: number;
 }
 
 export interface TwinRepositoryOptions {
@@ -113,7 +118,12 @@ async function writeVersion(source: string, directory: string, model: string, ve
   await copyFile(join(source, model, String(version), 'model.onnx'), join(directory, 'model.onnx'));
   await copyFile(TWIN_MODEL_PY, join(directory, 'model.py'));
   if (behaviour !== undefined) {
-    const json = { fail_load: behaviour.failLoad ?? false, load_delay_ms: behaviour.loadDelayMs ?? 0, infer_delay_ms: behaviour.inferDelayMs ?? 0 };
+    const json = {
+      fail_load: behaviour.failLoad ?? false,
+      load_delay_ms: behaviour.loadDelayMs ?? 0,
+      infer_delay_ms: behaviour.inferDelayMs ?? 0,
+      ...(behaviour.failOnValue === undefined ? {} : { fail_on_value: behaviour.failOnValue }),
+    };
     await writeFile(join(directory, 'twin.json'), JSON.stringify(json));
   }
 }
