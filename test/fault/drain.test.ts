@@ -3,7 +3,7 @@
 // 200 (served) or 503 SHUTTING_DOWN with Connection: close (the client goes elsewhere); none may be
 // reset or left unanswered, and the process exits 0 within its grace. With a slow fake Triton (many
 // requests in flight at the signal) and with the real Triton (the proof).
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FINAL_ANSWER_WAIT_MS } from '../../gateway/config.ts';
@@ -85,10 +85,10 @@ describe('SIGTERM under 64 keep-alive clients', () => {
   }, 40_000);
 });
 
-/** One request on a fresh connection: its status, code and Connection header, or the socket error. */
-function freshRequest(url: string): Promise<string> {
+/** One request (on a fresh connection unless `agent` is given): status, code and Connection header, or the socket error. */
+function freshRequest(url: string, agent: Agent | false = false): Promise<string> {
   return new Promise((resolve) => {
-    const req = request(`${url}/v2/models/fake_digits/infer`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(`${url}/v2/models/fake_digits/infer`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
       res.on('end', () => resolve(`${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? ''} connection=${res.headers.connection ?? ''}`));
@@ -105,14 +105,18 @@ describe('lame duck', () => {
     gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: String(GRACE_MS), SHUTDOWN_LAME_DUCK_MS: '1500' });
     const { url, child } = gateway;
     await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    // A keep-alive connection used once before the signal, then idle: its next request must be answered.
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    expect(await freshRequest(url, keptAlive)).toMatch(/^400 /);
     const signalled = performance.now();
     child.kill('SIGTERM');
     // Nothing is in flight, so the drain itself is over at once; load balancers still send for a while.
     const answers: string[] = [];
     for (const at of [200, 700, 1100]) {
       await sleep(at - (performance.now() - signalled));
-      answers.push(await freshRequest(url));
+      answers.push(await freshRequest(url, at === 700 ? keptAlive : false));
     }
+    keptAlive.destroy();
     expect(answers).toEqual(Array(3).fill('503 SHUTTING_DOWN connection=close'));
     expect(await gateway.exited).toBe(0);
     const exitMs = performance.now() - signalled;
