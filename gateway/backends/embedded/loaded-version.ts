@@ -3,6 +3,8 @@
 // on it, so that retiring it (a removed or replaced version) lets those requests finish before the
 // session is released. Its runs go through one queue, so a run waiting its turn is checked (deadline,
 // cancellation) when it would really start, not when it was sent.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { RawTensor } from '../backend.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
@@ -29,6 +31,8 @@ export class LoadedVersion {
   readonly config: EmbeddedModelConfig;
   /** Stamp of config.pbtxt and the model file this session was created from. */
   readonly stamp: string;
+  /** Class labels by output name, read from each output's label_filename (classification). */
+  readonly labels: Readonly<Record<string, readonly string[]>>;
   readonly #worker: SessionWorker;
   readonly #runs = new RunQueue();
   #inFlight = 0;
@@ -36,15 +40,18 @@ export class LoadedVersion {
   #released: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
 
-  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, worker: SessionWorker) {
+  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, labels: Readonly<Record<string, readonly string[]>>, worker: SessionWorker) {
     this.version = version;
     this.config = config;
     this.stamp = stamp;
+    this.labels = labels;
     this.#worker = worker;
   }
 
   /** Creates the session and checks the graph against the config; throws ModelLoadError with the reason. */
   static async load(path: string, version: number, config: EmbeddedModelConfig, stamp: string, settings: SessionSettings): Promise<LoadedVersion> {
+    // <model>/<version>/<file>: label files live in <model>, as Triton reads them.
+    const labels = await readLabels(config, dirname(dirname(path)));
     let started: Awaited<ReturnType<typeof SessionWorker.start>>;
     try {
       started = await SessionWorker.start(path, settings);
@@ -56,7 +63,7 @@ export class LoadedVersion {
       await started.worker.release();
       throw new ModelLoadError(`model and config.pbtxt disagree: ${problem}`);
     }
-    return new LoadedVersion(version, config, stamp, started.worker);
+    return new LoadedVersion(version, config, stamp, labels, started.worker);
   }
 
   get inFlight(): number {
@@ -100,4 +107,23 @@ export class LoadedVersion {
     }).then(() => this.#worker.release());
     return this.#released;
   }
+}
+
+/** The lines of each output's label file (Triton: one label per line; a missing file fails the load). */
+async function readLabels(config: EmbeddedModelConfig, modelDirectory: string): Promise<Readonly<Record<string, readonly string[]>>> {
+  const labels: Record<string, readonly string[]> = {};
+  for (const output of config.outputs) {
+    if (output.labelFilename === undefined) continue;
+    const path = join(modelDirectory, output.labelFilename);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new ModelLoadError(`failed to read the label file ${path} of output '${output.name}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    labels[output.name] = Object.freeze(lines);
+  }
+  return Object.freeze(labels);
 }

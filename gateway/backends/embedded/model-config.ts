@@ -26,6 +26,8 @@ export interface TensorConfig {
   /** `reshape { shape }`: what the model itself sees instead of dims; undefined when not configured. */
   readonly reshape: readonly number[] | undefined;
   readonly optional: boolean;
+  /** `label_filename`: a file of one label per line in the model directory (classification); undefined when unset. */
+  readonly labelFilename: string | undefined;
 }
 
 export type VersionPolicy =
@@ -79,7 +81,7 @@ export function parseModelConfig(text: string, modelName: string): EmbeddedModel
   const inputs = tensors(document['input'], 'input', fail);
   const outputs = tensors(document['output'], 'output', fail);
   const modelFilename = document['default_model_filename'] as string;
-  if (modelFilename.includes('/') || modelFilename === '.' || modelFilename === '..') fail(`default_model_filename "${modelFilename}" must be a plain file name`);
+  if (!isPlainFileName(modelFilename)) fail(`default_model_filename "${modelFilename}" must be a plain file name`);
   return Object.freeze({
     name: modelName,
     maxBatchSize,
@@ -136,9 +138,16 @@ function tensors(list: unknown, kind: 'input' | 'output', fail: (message: string
       const reshapeEntry = entry['reshape'] as JsonObject | null;
       const reshape = reshapeEntry === null ? undefined : checkDims(reshapeEntry['shape'] as number[], `${what} reshape`, fail);
       if (reshape !== undefined && !sameSize(dims, reshape)) fail(`${what} has reshape [${reshape.join(', ')}] of a different size than dims [${dims.join(', ')}]`);
-      return Object.freeze({ name, datatype: datatype as Datatype, dims, reshape, optional: entry['optional'] === true });
+      const labels = entry['label_filename'] as string | undefined;
+      if (labels !== undefined && labels !== '' && !isPlainFileName(labels)) fail(`${what} label_filename "${labels}" must be a plain file name`);
+      const labelFilename = labels === undefined || labels === '' ? undefined : labels;
+      return Object.freeze({ name, datatype: datatype as Datatype, dims, reshape, optional: entry['optional'] === true, labelFilename });
     }),
   );
+}
+
+function isPlainFileName(name: string): boolean {
+  return !name.includes('/') && name !== '.' && name !== '..';
 }
 
 function checkDims(dims: readonly number[], what: string, fail: (message: string) => never): readonly number[] {

@@ -150,7 +150,11 @@ describe('models in poll mode', () => {
   it('lists a model that cannot load as UNAVAILABLE with the reason, and stays ready itself', async () => {
     mkdirSync(join(repository.root, 'empty'));
     writeFileSync(join(repository.root, 'empty', 'config.pbtxt'), 'input { name: "x" data_type: TYPE_FP32 dims: 1 } output { name: "y" data_type: TYPE_FP32 dims: 1 }');
-    const listed = await waitFor('the empty model in the index', async () => entry('empty', ''));
+    // Listed from the scan that finds the directory; the reason once its config and versions were read.
+    const listed = await waitFor('the empty model in the index with its reason', async () => {
+      const found = await entry('empty', '');
+      return found?.reason === '' ? undefined : found;
+    });
     expect(listed).toEqual({ name: 'empty', version: '', state: 'UNAVAILABLE', reason: "at least one version must be available under the version policy of model 'empty'" });
     expect(await backend.serverReady(callOptions())).toBe(true);
     expect(await backend.modelReady('empty', '', callOptions())).toBe(false);
