@@ -5,7 +5,7 @@
 // Triton: the previous answer stands.
 import type { Backend, RepositoryEntry } from '../backends/backend.ts';
 import { isGatewayError } from '../errors.ts';
-import { eventLoopDelay } from '../observability/event-loop-delay.ts';
+import { eventLoopDelay, whenStallsRecorded } from '../observability/event-loop-delay.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ModelCatalog } from './model-catalog.ts';
 
@@ -167,7 +167,7 @@ export class ReadinessMonitor {
 }
 
 function afterTimers(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => whenStallsRecorded(resolve));
 }
 
 /**

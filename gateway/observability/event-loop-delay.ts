@@ -88,6 +88,16 @@ function stallMs(histogram: ELDHistogram): number {
   return histogram.count === 0 ? 0 : Math.max(0, histogram.max / NS_PER_MS - RESOLUTION_MS);
 }
 
+/**
+ * Runs `callback` once the loop has started a new turn after now. A stall is recorded by the monitor's
+ * timers, which run only in the next turn's timers phase (libuv reads the clock once per turn): a
+ * deadline judged right after a stall must wait for them. Two immediates: the second runs in the check
+ * phase of the next turn, after its timers.
+ */
+export function whenStallsRecorded(callback: () => void): void {
+  setImmediate(() => setImmediate(callback));
+}
+
 let shared: EventLoopDelay | undefined;
 
 /** The process's one monitor, started on first use. */

@@ -3,7 +3,7 @@
 // channel stuck connecting is replaced (see CONNECT_TIMEOUT_MS).
 import { Client, Metadata, connectivityState, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
-import { eventLoopDelay } from '../../observability/event-loop-delay.ts';
+import { eventLoopDelay, whenStallsRecorded } from '../../observability/event-loop-delay.ts';
 import type { EventLoopDelay } from '../../observability/event-loop-delay.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -123,9 +123,8 @@ export class TritonGrpcClient {
             this.#metrics.tritonDuration.observe({ rpc }, (now - started) / 1000);
             if (!error) resolve(response as TResponse);
             else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true));
-            // Right after a stall the deadline timer may run before the delay monitor's has recorded the
-            // stall: judge the deadline once this round of timers is over.
-            else setImmediate(() => reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true)));
+            // Right after a stall the deadline timer runs before the delay monitor has recorded the stall.
+            else whenStallsRecorded(() => reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true)));
           },
         );
       } finally {
