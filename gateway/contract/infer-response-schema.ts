@@ -42,6 +42,14 @@ export const readinessSchema = z.object({
   checks: z.record(z.string(), z.unknown()),
 });
 
+export const livenessSchema = z.object({ live: z.literal(true) });
+
+export const modelReadinessSchema = z.object({
+  name: z.string(),
+  version: z.string().optional().meta({ description: 'Present when the path named a version.' }),
+  ready: z.boolean(),
+});
+
 export const repositoryIndexRequestSchema = z.object({ ready: z.boolean().optional() });
 
 export const repositoryEntrySchema = z.object({

@@ -13,9 +13,16 @@ import type { TestGateway } from '../support/gateway-harness.ts';
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 import { failureReport, provisionSchemathesis, runSchemathesis } from './schemathesis-runner.ts';
 
-/** About 1,100 cases per run, 30-40 s on a busy 2-core machine. */
-const FUZZ = { maxExamples: 25, seed: 20261130, timeoutMs: 150_000 } as const;
-const RUN_TIMEOUT_MS = 170_000;
+/**
+ * About 1,100 cases per run, 40-60 s on a busy 2-core machine. FUZZ_MAX_EXAMPLES and FUZZ_SEED search
+ * further by hand (e.g. FUZZ_MAX_EXAMPLES=100: about 4 minutes per run).
+ */
+const FUZZ = {
+  maxExamples: Number(process.env['FUZZ_MAX_EXAMPLES'] ?? '25'),
+  seed: Number(process.env['FUZZ_SEED'] ?? '20261130'),
+  timeoutMs: 150_000 * Math.max(1, Number(process.env['FUZZ_MAX_EXAMPLES'] ?? '25') / 25),
+} as const;
+const RUN_TIMEOUT_MS = FUZZ.timeoutMs + 20_000;
 const PROVISION_TIMEOUT_MS = 300_000;
 const GATEWAY_ENV = { ADMIN_TOKEN: 'fuzz-admin-token-not-given-to-schemathesis' } as const;
 
