@@ -202,7 +202,7 @@ describe('only the link counts', () => {
     expect(bodies.at(-2)).toMatch(/triton unreachable/);
   });
 
-  it('a hung model while Triton answers other calls (the poller) does not open it for every model', async () => {
+  it('a hung model while Triton answers other calls does not open it for every model', async () => {
     expect((await infer()).status).toBe(200);
     triton.inferDelayMs = 1000;
     for (let i = 0; i < 5; i++) {
@@ -238,6 +238,15 @@ describe("deadlines missed while the gateway's own event loop lagged", () => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metricValue(metrics, 'gateway_deadlines_excused_total', { rpc: 'ModelInfer' })).toBe(8);
     expect(metricValue(metrics, 'gateway_event_loop_delay_max_seconds')).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it('a half-open probe that missed its deadline while the loop was blocked proves nothing: the breaker stays open', async () => {
+    expect((await infer()).status).toBe(200);
+    await tripBreaker({ code: GrpcStatus.UNAVAILABLE, details: 'down' });
+    await eventually(() => gateway.gateway.backend.linkState() === 'half-open', 3000);
+    Object.defineProperty(triton, 'inferDelayMs', { get: () => (blockEventLoop(450), 0), configurable: true });
+    expect((await infer()).status).toBe(504);
+    expect(gateway.gateway.backend.linkState()).toBe('open');
   });
 
   it('a readiness poll that missed its deadline while the loop was blocked does not mark Triton unreachable', async () => {

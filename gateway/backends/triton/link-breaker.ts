@@ -7,7 +7,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { BREAKER_STATE_VALUE } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { LinkState } from '../backend.ts';
-import { isCancellation, isLinkFailure } from './triton-rpc-error.ts';
+import { isLinkFailure, provesNothing } from './triton-rpc-error.ts';
 
 export interface BreakerSettings {
   readonly errorThresholdPercentage: number;
@@ -54,9 +54,10 @@ export class LinkBreaker {
       rollingCountTimeout: options.rollingWindowMs,
       rollingCountBuckets: ROLLING_BUCKETS,
       resetTimeout: options.resetTimeoutMs,
-      // true = "not a failure": request errors (INVALID_ARGUMENT, NOT_FOUND...) and client cancellations;
-      // but a half-open probe that was cancelled proved nothing, so it must not close the breaker.
-      errorFilter: (error: unknown) => !isLinkFailure(error) && !(this.#state === 'half-open' && isCancellation(error)),
+      // true = "not a failure": request errors (INVALID_ARGUMENT, NOT_FOUND...), client cancellations and
+      // deadlines that are not the link's; but a half-open probe that ended so proved nothing (Triton never
+      // answered it), so it must not close the breaker.
+      errorFilter: (error: unknown) => !isLinkFailure(error) && !(this.#state === 'half-open' && provesNothing(error)),
       // Latency percentiles and snapshots cost a sort per bucket; nothing here reads them.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,

@@ -51,6 +51,10 @@ export function isLinkFailure(error: unknown): boolean {
   return error instanceof TritonRpcError && error.linkFailure;
 }
 
-export function isCancellation(error: unknown): boolean {
-  return error instanceof TritonRpcError && error.code === 'REQUEST_CANCELLED';
+/**
+ * A call that ended without Triton answering, for a reason that is not the link's (cancelled, or a
+ * deadline the client, a stalled event loop or another model explains): it proves nothing either way.
+ */
+export function provesNothing(error: unknown): boolean {
+  return error instanceof TritonRpcError && (error.code === 'REQUEST_CANCELLED' || error.code === 'DEADLINE_EXCEEDED');
 }
