@@ -332,6 +332,18 @@ describe('load shedding', () => {
     expect(shed.ok ? 0 : shed.error.retryAfterSeconds).toBe(10);
     expect(await metrics.registry.getSingleMetricAsString('gateway_shed_requests_total')).toMatch(/model="m"} 1/);
   });
+
+  it('says before a request is read that a full queue would shed it, and only then', async () => {
+    const b = batcher({ queueLimitRows: 4, maxInflightBatches: 1, windowMs: 1000 });
+    expect(b.shedding('m')).toBeUndefined();
+    occupyLink(b); // 1 row at the backend
+    void b.dispatch(request(2, 0), context(2));
+    expect(b.shedding('m')).toBeUndefined(); // 3 of 4 rows held: one more row fits
+    void b.dispatch(request(1, 0), context(1));
+    expect(b.shedding('m')).toMatchObject({ code: 'QUEUE_FULL', status: 429, retryAfterSeconds: expect.any(Number) });
+    expect(b.shedding('other')).toBeUndefined();
+    b.destroy(new GatewayError('SHUTTING_DOWN', 'test over'));
+  });
 });
 
 describe('deadlines and cancellation', () => {
