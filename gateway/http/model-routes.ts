@@ -61,7 +61,7 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
     res.json(signature.config);
   });
 
-  router.post('/v2/repository/index', jsonOrEmpty(config.BODY_LIMIT_BYTES), async (req: Request, res: Response) => {
+  router.post('/v2/repository/index', jsonOrEmpty(Math.min(config.BODY_LIMIT_BYTES, CONTROL_BODY_LIMIT_BYTES)), async (req: Request, res: Response) => {
     locals(res).route = 'repository_index';
     const raw = rawBody(req);
     const body = raw.length === 0 ? {} : parseJsonBody(raw, config.MAX_JSON_DEPTH);
@@ -79,6 +79,12 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
     );
   });
 }
+
+/**
+ * Control requests carry a few fields ({"ready": true}); a larger body is refused before it is read,
+ * never parsed on the event loop, whatever BODY_LIMIT_BYTES allows for infer requests.
+ */
+export const CONTROL_BODY_LIMIT_BYTES = 64 * 1024;
 
 /** A raw body reader for small JSON bodies that may also be empty. */
 export function jsonOrEmpty(limit: number) {

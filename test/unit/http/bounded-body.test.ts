@@ -89,6 +89,14 @@ describe('refused before the body is read', () => {
   });
 });
 
+describe('control requests', () => {
+  it('refuses a large repository index body with 413 instead of parsing it', async () => {
+    const body = JSON.stringify({ ready: true, padding: Array(200_000).fill(1) });
+    const response = await fetch(`${fixture.gateway.url}/v2/repository/index`, { method: 'POST', headers: json, body });
+    expect(response.status).toBe(413);
+  });
+});
+
 describe('compressed bodies', () => {
   it('refuses a body that inflates more than MAX_INFLATE_RATIO times with 413', async () => {
     const zeros = JSON.stringify(pixels(Array(1_000_000).fill(0)));
