@@ -8,13 +8,15 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageProcessEnv } from '../../bench/settings.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { digitsJsonBody, imageProcessEnv } from '../../bench/settings.ts';
 import { configSchema } from '../../gateway/config.ts';
 import { flood, isAcceptable, maximalBodies, tally } from '../support/body-flood.ts';
 import type { FloodOutcome } from '../support/body-flood.ts';
+import { eventually } from '../support/gateway-harness.ts';
 import { startGatewayProcess } from '../support/gateway-process.ts';
 import type { GatewayProcess } from '../support/gateway-process.ts';
+import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 
 /** Kubernetes' default liveness probe timeout. */
 const LIVENESS_TIMEOUT_MS = 1000;
@@ -47,47 +49,66 @@ function probe(url: string): Promise<number> {
 let gateway: GatewayProcess | undefined;
 let idle: { child: ChildProcess; url: string } | undefined;
 
+const real = useRealTriton({ twin: { models: { digits: [1], text_topic: [1] } }, server: { modelControl: 'none' } });
+
 beforeAll(async () => {
-  gateway = await startGatewayProcess(undefined, { ...imageProcessEnv(), REQUEST_TIMEOUT_MS: '30000' });
   idle = await startIdleServer();
 });
 
-afterAll(() => {
+afterEach(() => {
   if (gateway?.child.exitCode === null) gateway.child.kill('SIGKILL');
+  gateway = undefined;
+});
+
+afterAll(() => {
   idle?.child.kill('SIGKILL');
 });
 
+/** Floods `gateway` and checks its liveness, its life, and every answer. */
+async function floodAndJudge(started: GatewayProcess): Promise<void> {
+  if (idle === undefined) throw new Error('no idle server');
+  const { url, exited, output } = started;
+  const idleUrl = idle.url;
+  await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 15_000, 50);
+  const limit = configSchema.shape.BODY_LIMIT_BYTES.parse(undefined);
+  const bodies = maximalBodies(limit);
+  const latencies: number[] = [];
+  const idleLatencies: number[] = [];
+  let exitedDuringFlood: number | string | undefined;
+  void exited.then((code) => (exitedDuringFlood = code));
+
+  const until = Date.now() + FLOOD_MS;
+  const probing = (async () => {
+    while (Date.now() < until) {
+      const [gatewayMs, idleMs] = await Promise.all([probe(url), probe(idleUrl)]);
+      latencies.push(gatewayMs);
+      idleLatencies.push(idleMs);
+      await sleep(PROBE_EVERY_MS);
+    }
+  })();
+  const results = await Promise.all(bodies.map((body) => flood(url, body, PER_KIND, until, 20_000)));
+  await probing;
+  const byKind = bodies.map((body, index) => `${body.kind}: ${tally(results[index] ?? [])}`).join('\n');
+  const outcomes: FloodOutcome[] = results.flat();
+
+  const story = `answers:\n${byKind}\n/health ms: ${latencies.map(Math.round).join(' ')}\nidle server ms: ${idleLatencies.map(Math.round).join(' ')}\nlog tail:\n${output().slice(-2000)}`;
+  expect(exitedDuringFlood, story).toBeUndefined();
+  expect(Math.max(...latencies), story).toBeLessThan(LIVENESS_TIMEOUT_MS + Math.max(...idleLatencies));
+  expect(outcomes.filter((outcome) => !isAcceptable(outcome)), story).toEqual([]);
+  // Each kind was really sent, more than once per connection slot.
+  for (const result of results) expect(result.length, story).toBeGreaterThanOrEqual(PER_KIND);
+  // And the gateway still serves after the flood.
+  expect((await fetch(`${url}/v2/models/digits/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: digitsJsonBody })).status, story).toBe(200);
+}
+
 describe('a flood of maximal bodies, with the image heap cap', () => {
-  it('keeps /health under 1 s, the process alive, and answers every request once', { timeout: 60_000 }, async () => {
-    if (gateway === undefined || idle === undefined) throw new Error('no gateway');
-    const { url, exited, output } = gateway;
-    const idleUrl = idle.url;
-    const limit = configSchema.shape.BODY_LIMIT_BYTES.parse(undefined);
-    const bodies = maximalBodies(limit);
-    const latencies: number[] = [];
-    const idleLatencies: number[] = [];
-    let exitedDuringFlood: number | string | undefined;
-    void exited.then((code) => (exitedDuringFlood = code));
+  it('embedded backend: /health stays under 1 s, the process lives, every request is answered once', { timeout: 60_000 }, async () => {
+    gateway = await startGatewayProcess(undefined, { ...imageProcessEnv(), REQUEST_TIMEOUT_MS: '30000' });
+    await floodAndJudge(gateway);
+  });
 
-    const until = Date.now() + FLOOD_MS;
-    const probing = (async () => {
-      while (Date.now() < until) {
-        const [gatewayMs, idleMs] = await Promise.all([probe(url), probe(idleUrl)]);
-        latencies.push(gatewayMs);
-        idleLatencies.push(idleMs);
-        await sleep(PROBE_EVERY_MS);
-      }
-    })();
-    const results = await Promise.all(bodies.map((body) => flood(url, body, PER_KIND, until, 20_000)));
-    await probing;
-    const byKind = bodies.map((body, index) => `${body.kind}: ${tally(results[index] ?? [])}`).join('\n');
-    const outcomes: FloodOutcome[] = results.flat();
-
-    const story = `answers:\n${byKind}\n/health ms: ${latencies.map(Math.round).join(' ')}\nidle server ms: ${idleLatencies.map(Math.round).join(' ')}\nlog tail:\n${output().slice(-2000)}`;
-    expect(exitedDuringFlood, story).toBeUndefined();
-    expect(Math.max(...latencies), story).toBeLessThan(LIVENESS_TIMEOUT_MS + Math.max(...idleLatencies));
-    expect(outcomes.filter((outcome) => !isAcceptable(outcome)), story).toEqual([]);
-    // Each kind was really sent, more than once per connection slot.
-    for (const result of results) expect(result.length, story).toBeGreaterThanOrEqual(PER_KIND);
+  it('in front of the real Triton: the same', { timeout: 60_000 }, async () => {
+    gateway = await startGatewayProcess(real.triton.grpcAddress, { ...imageProcessEnv(), REQUEST_TIMEOUT_MS: '30000' });
+    await floodAndJudge(gateway);
   });
 });
