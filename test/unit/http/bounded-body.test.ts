@@ -165,6 +165,14 @@ describe('parsed in a worker (PARSE_OFFLOAD_BYTES=0)', () => {
     expect(answer.outputs.find((output) => output.name === 'doubled')?.data).toEqual([2, 4, 6, 8]);
   });
 
+  it('answers a request with binary tensor data', async () => {
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], parameters: { binary_data_size: 16 } }] }));
+    const body = Buffer.concat([header, Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer)]);
+    const response = await post(inWorker.gateway.url, body, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) });
+    expect(response.status).toBe(200);
+    expect((await inferBodyOf(response)).outputs.find((output) => output.name === 'doubled')?.data).toEqual([2, 4, 6, 8]);
+  });
+
   it.each([
     ['a bad element', pixels([1, 'two', 3, 4])],
     ['a wrong count', pixels([1, 2, 3])],
