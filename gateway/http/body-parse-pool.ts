@@ -17,7 +17,7 @@ export interface BodyParsePoolOptions {
 }
 
 /** An idle thread is ended after this long; the next large body starts one again (tens of ms). */
-const IDLE_TIMEOUT_MS = 60_000;
+const IDLE_TIMEOUT_MS = 10_000;
 
 // The worker is the sibling file with this file's own extension: .ts from source, .js once compiled.
 const WORKER_FILE = new URL(`./body-parse-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
