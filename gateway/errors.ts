@@ -25,8 +25,8 @@ export const ERROR_CATALOGUE = {
   BACKEND_UNAVAILABLE: { status: 503, summary: 'Triton cannot be reached or is not ready.' },
   CIRCUIT_OPEN: { status: 503, summary: 'The circuit breaker to Triton is open; nothing was sent.' },
   MODEL_NOT_READY: { status: 503, summary: 'The model exists but has no ready version right now.' },
-  SHUTTING_DOWN: { status: 503, summary: 'The gateway is draining and takes no new requests.' },
   GATEWAY_BUSY: { status: 503, summary: 'Request bodies being read and parsed at once fill PARSE_BUDGET_BYTES; the body was not read; see Retry-After.' },
+  SHUTTING_DOWN: { status: 503, summary: 'The gateway is draining and takes no new requests.' },
   DEADLINE_EXCEEDED: { status: 504, summary: 'No answer before the request deadline.' },
   REQUEST_CANCELLED: { status: 499, summary: 'The client went away before the answer (logged only; nobody reads it).' },
 } as const satisfies Record<string, { status: number; summary: string }>;
