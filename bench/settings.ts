@@ -38,7 +38,13 @@ export function benchGatewaySettings(): Record<string, string> {
  */
 export function benchGatewayEnv(): Record<string, string> {
   const nodeOptions = process.env['BENCH_NODE_OPTIONS'];
-  return { ...imageProcessEnv(), ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }), ...benchGatewaySettings() };
+  // No load balancer has to take a benchmark's gateway out of rotation: its stop need not wait the lame duck.
+  return {
+    ...imageProcessEnv(),
+    ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
+    SHUTDOWN_LAME_DUCK_MS: '0',
+    ...benchGatewaySettings(),
+  };
 }
 
 /** The benchmark's gateway environment in words, for the report's header. */
