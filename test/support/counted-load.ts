@@ -3,8 +3,9 @@
 // sending digits requests one after another. Each request gets exactly one outcome, with the latency
 // the client saw. A client pauses briefly after a refusal (a real client backs off) and stops for good
 // after 503 SHUTTING_DOWN or a refused connection (it would go to another replica).
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sendOnKeepAlive } from './keepalive-request.ts';
 
 export type OutcomeKind =
   | '200'
@@ -67,45 +68,21 @@ function kindOf(status: number, text: string): OutcomeKind {
 
 export function startCountedLoad(options: CountedLoadOptions): CountedLoad {
   const agent = new Agent({ keepAlive: true, maxSockets: options.clients, maxFreeSockets: options.clients });
-  const { hostname, port } = new URL(options.url);
   const outcomes: CountedOutcome[] = [];
   let duplicates = 0;
   let stopped = false;
 
-  const send = (): Promise<OutcomeKind> =>
-    new Promise((resolve) => {
-      const started = performance.now();
-      let settled = false;
-      const settle = (kind: OutcomeKind, detail: string): void => {
-        if (settled) {
-          duplicates++;
-          return;
-        }
-        settled = true;
-        clearTimeout(guard);
-        outcomes.push({ kind, latencyMs: performance.now() - started, detail });
-        resolve(kind);
-      };
-      const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) };
-      const req = request({ agent, hostname, port, path: options.path, method: 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => settle('socket error', `while reading the answer: ${error.code ?? error.message}`));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          settle(kindOf(res.statusCode ?? 0, text), `${res.statusCode}: ${text.slice(0, 200)}`);
-        });
-      });
-      const guard = setTimeout(() => {
-        settle('no answer', `none within ${options.guardMs} ms`);
-        req.destroy();
-      }, options.guardMs);
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? error.message;
-        settle(code === 'ECONNREFUSED' ? 'refused' : 'socket error', `${code}: ${error.message}`);
-      });
-      req.end(options.body);
-    });
+  const send = async (): Promise<OutcomeKind> => {
+    const started = performance.now();
+    const reply = await sendOnKeepAlive({ agent, ...options, onDuplicate: () => duplicates++ });
+    const latencyMs = performance.now() - started;
+    const outcome: CountedOutcome =
+      reply.kind === 'answer'
+        ? { kind: kindOf(reply.status, reply.text), latencyMs, detail: `${reply.status}: ${reply.text.slice(0, 200)}` }
+        : { kind: reply.kind, latencyMs, detail: reply.detail };
+    outcomes.push(outcome);
+    return outcome.kind;
+  };
 
   const client = async (): Promise<void> => {
     while (!stopped) {

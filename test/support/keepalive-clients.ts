@@ -2,7 +2,9 @@
 // balancer or a pooled client keeps connections open), sending one request after another. Every request
 // gets exactly one verdict; a client stops after its first refusal (503, or a socket error), as a real
 // client would then go to another replica.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { sendOnKeepAlive } from './keepalive-request.ts';
+import type { Reply } from './keepalive-request.ts';
 
 export type Verdict =
   /** 200. */
@@ -48,42 +50,29 @@ export function startKeepAliveLoad(options: KeepAliveLoadOptions): KeepAliveLoad
   const counts: Record<Verdict, number> = { ok: 0, shutting_down: 0, shutting_down_kept_open: 0, other_status: 0, reset: 0, refused: 0, unanswered: 0 };
   const problems: string[] = [];
   let stopped = false;
-  const { hostname, port } = new URL(options.url);
 
-  const send = (): Promise<Verdict> =>
-    new Promise((resolve) => {
-      let settled = false;
-      const settle = (verdict: Verdict, problem?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(guard);
-        counts[verdict]++;
-        if (problem !== undefined) problems.push(`${verdict}: ${problem}`);
-        resolve(verdict);
-      };
-      const req = request({ agent, hostname, port, path: options.path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => settle('reset', `while reading the answer: ${error.code ?? error.message}`));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode === 200) return settle('ok');
-          const closes = res.headers.connection?.toLowerCase() === 'close';
-          if (res.statusCode === 503 && text.includes('"SHUTTING_DOWN"')) return settle(closes ? 'shutting_down' : 'shutting_down_kept_open', closes ? undefined : text);
-          settle('other_status', `${res.statusCode}: ${text.slice(0, 200)}`);
-        });
-      });
-      const guard = setTimeout(() => {
-        settle('unanswered', `no answer within ${options.guardMs} ms`);
-        req.destroy();
-      }, options.guardMs);
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? error.message;
-        // ECONNRESET, "socket hang up", EPIPE...: whatever the code, the request got no HTTP answer.
-        settle(code === 'ECONNREFUSED' ? 'refused' : 'reset', `${code}: ${error.message}`);
-      });
-      req.end(options.body);
-    });
+  const verdictOf = (reply: Reply): { verdict: Verdict; problem?: string } => {
+    switch (reply.kind) {
+      case 'answer':
+        if (reply.status === 200) return { verdict: 'ok' };
+        if (reply.status === 503 && reply.text.includes('"SHUTTING_DOWN"')) {
+          return reply.closes ? { verdict: 'shutting_down' } : { verdict: 'shutting_down_kept_open', problem: reply.text };
+        }
+        return { verdict: 'other_status', problem: `${reply.status}: ${reply.text.slice(0, 200)}` };
+      case 'refused':
+        return { verdict: 'refused', problem: reply.detail };
+      case 'socket error':
+        return { verdict: 'reset', problem: reply.detail };
+      case 'no answer':
+        return { verdict: 'unanswered', problem: reply.detail };
+    }
+  };
+  const send = async (): Promise<Verdict> => {
+    const { verdict, problem } = verdictOf(await sendOnKeepAlive({ agent, ...options }));
+    counts[verdict]++;
+    if (problem !== undefined) problems.push(`${verdict}: ${problem}`);
+    return verdict;
+  };
 
   const client = async (): Promise<void> => {
     while (!stopped) {
