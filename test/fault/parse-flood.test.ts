@@ -91,6 +91,8 @@ async function floodAndJudge(started: GatewayProcess): Promise<void> {
   const byKind = bodies.map((body, index) => `${body.kind}: ${tally(results[index] ?? [])}`).join('\n');
   const outcomes: FloodOutcome[] = results.flat();
 
+  // Printed on success too: the figures of the README's Reliability section.
+  console.log(`flood of maximal bodies: /health max ${Math.round(Math.max(...latencies))} ms over ${latencies.length} probes (idle server max ${Math.round(Math.max(...idleLatencies))} ms)\n${byKind}`);
   const story = `answers:\n${byKind}\n/health ms: ${latencies.map(Math.round).join(' ')}\nidle server ms: ${idleLatencies.map(Math.round).join(' ')}\nlog tail:\n${output().slice(-2000)}`;
   expect(exitedDuringFlood, story).toBeUndefined();
   expect(Math.max(...latencies), story).toBeLessThan(LIVENESS_TIMEOUT_MS + Math.max(...idleLatencies));

@@ -37,6 +37,9 @@ async function expectCleanRun(gateway: TestGateway): Promise<void> {
   expect(run.code, `schemathesis found problems (exit ${run.code}):\n${failureReport(run)}`).toBe(0);
   // A run that tested nothing would also exit 0.
   expect(run.output).toMatch(/Tested: [1-9]/);
+  // The figures of the run (operations, cases generated, checks), printed for the README's Reliability section.
+  const summary = run.output.split('\n').filter((line) => /Tested:|Test cases:|Seed:|passed|generated|Checks|Operations/i.test(line));
+  console.log(`schemathesis against ${gateway.gateway.backend.kind}:\n${summary.join('\n')}`);
 }
 
 describe('schemathesis against the embedded backend', () => {
