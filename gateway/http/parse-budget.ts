@@ -1,6 +1,6 @@
 // The one budget of request bytes being read and parsed at once, across all requests. A body takes its
-// Content-Length up front when it is known, and chunked or inflated bytes as they arrive; what does not
-// fit is refused before more is read, so a burst of large bodies cannot exhaust the capped heap or keep
+// bytes as they arrive (a declared Content-Length is only checked to fit when reading starts); what does
+// not fit is refused before more is read, so a burst of large bodies cannot exhaust the capped heap or keep
 // the parser busy for seconds. Each request holds a lease, released (once) when its parse is over.
 
 export class ParseBudget {
@@ -25,9 +25,14 @@ export class ParseBudget {
    * every large one.
    */
   take(bytes: number, ownBytes = 0): boolean {
-    if (this.#heldBytes > ownBytes && this.#heldBytes + bytes > this.limitBytes) return false;
+    if (!this.fits(bytes, ownBytes)) return false;
     this.#heldBytes += bytes;
     return true;
+  }
+
+  /** Whether take(bytes, ownBytes) would succeed now; takes nothing. */
+  fits(bytes: number, ownBytes = 0): boolean {
+    return this.#heldBytes <= ownBytes || this.#heldBytes + bytes <= this.limitBytes;
   }
 
   give(bytes: number): void {
@@ -47,6 +52,11 @@ export class BudgetLease {
 
   get heldBytes(): number {
     return this.#heldBytes;
+  }
+
+  /** Whether `bytes` more would fit now; takes nothing. */
+  fits(bytes: number): boolean {
+    return !this.#released && this.#budget.fits(bytes, this.#heldBytes);
   }
 
   /** False (and nothing taken) when the bytes do not fit; a released lease takes nothing more. */

@@ -113,3 +113,97 @@ describe('readBody', () => {
     expect(await send([text], { 'content-encoding': 'gzip' })).toMatch(/^400 INVALID_REQUEST body: does not inflate as gzip/);
   });
 });
+
+describe('readBody: leases and the end of the stream', () => {
+  /** The lease of the request being read, and how readBody settled (undefined while pending). */
+  let current: { lease: ReturnType<ParseBudget['lease']>; outcome?: string } | undefined;
+  let late: Server;
+  let latePort = 0;
+  const lateBudget = new ParseBudget(4 * LIMIT);
+
+  beforeAll(async () => {
+    // Reads the body 100 ms after the headers, like the infer route awaiting a signature first.
+    late = createServer((req, res) => {
+      const abandoned = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) abandoned.abort();
+      });
+      const lease = lateBudget.lease();
+      const entry: { lease: typeof lease; outcome?: string } = { lease };
+      current = entry;
+      const delay = Number(req.headers['x-delay-ms'] ?? 0);
+      setTimeout(() => {
+        readBody(req, lease, { limitBytes: LIMIT, maxInflateRatio: 100 }, abandoned.signal).then(
+          (body) => {
+            entry.outcome = `ok ${body.length}`;
+            lease.release();
+            res.end(entry.outcome);
+          },
+          (error: unknown) => {
+            entry.outcome = isGatewayError(error) ? `${error.status} ${error.code} ${error.message}` : String(error);
+            lease.release();
+            if (!res.destroyed) {
+              res.statusCode = 400;
+              res.end(entry.outcome);
+            }
+          },
+        );
+      }, delay);
+    });
+    await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+    latePort = (late.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    late.closeAllConnections();
+    await new Promise((resolve) => late.close(resolve));
+  });
+
+  async function until(check: () => boolean, ms = 2000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!check() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+    return check();
+  }
+
+  it('settles and gives the budget back when the client left before the body was read', async () => {
+    const req = request({ port: latePort, host: '127.0.0.1', method: 'POST', agent: false, headers: { 'content-length': '1000', 'x-delay-ms': '100' } });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(10));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    req.destroy();
+    expect(await until(() => current?.outcome !== undefined)).toBe(true);
+    expect(current?.outcome).toMatch(/^499 REQUEST_CANCELLED/);
+    expect(lateBudget.heldBytes).toBe(0);
+  });
+
+  it('takes the budget of a known length as its bytes arrive, not all of it up front', async () => {
+    const req = request({ port: latePort, host: '127.0.0.1', method: 'POST', agent: false, headers: { 'content-length': String(LIMIT) } });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1024));
+    try {
+      expect(await until(() => (current?.lease.heldBytes ?? 0) > 0)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(lateBudget.heldBytes).toBeLessThan(64 * 1024);
+    } finally {
+      req.destroy();
+    }
+    expect(await until(() => lateBudget.heldBytes === 0)).toBe(true);
+  });
+
+  it.each([
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+    ['gzip', gzipSync],
+  ])('refuses %s data followed by more bytes', async (encoding, compress) => {
+    const body = Buffer.concat([compress(text), Buffer.alloc(3 * 1024 * 1024, 'A')]);
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request({ port: latePort, host: '127.0.0.1', method: 'POST', agent: false, headers: { 'content-encoding': encoding } }, (res) => {
+        let answer = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk)).on('end', () => resolve(answer));
+      });
+      req.on('error', () => resolve(current?.outcome ?? 'error'));
+      req.end(body);
+    });
+    expect(outcome).toMatch(/^400 INVALID_REQUEST body: /);
+  });
+});
