@@ -35,6 +35,14 @@ function infer(headers: Record<string, string> = {}, signal?: AbortSignal): Prom
   });
 }
 
+function inferText(): Promise<Response> {
+  return fetch(`${gateway.url}/v2/models/fake_text/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], data: ['a'] }] }),
+  });
+}
+
 /** Sends failing requests until the breaker opens (successes in the rolling window dilute the rate). */
 async function tripBreaker(fault: { code: number; details: string }, maxAttempts = 12): Promise<number[]> {
   const statuses: number[] = [];
@@ -202,17 +210,33 @@ describe('only the link counts', () => {
     expect(bodies.at(-2)).toMatch(/triton unreachable/);
   });
 
-  it('a hung model while Triton answers other calls does not open it for every model', async () => {
+  it('a hung model while other models keep answering does not open it for every model', async () => {
     expect((await infer()).status).toBe(200);
-    triton.inferDelayMs = 1000;
+    triton.inferDelayMsByModel.set('fake_digits', 1000);
     for (let i = 0; i < 5; i++) {
       // Four calls to the hung model for every one answered: over the error threshold if they counted.
       const answers = Promise.all([infer(), infer(), infer(), infer()]);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await gateway.gateway.backend.serverReady({ deadline: Date.now() + 1000 })).toBe(true);
+      expect((await inferText()).status).toBe(200);
       expect((await answers).map((answer) => answer.status)).toEqual([504, 504, 504, 504]);
     }
     expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+
+  it('every model hung while Triton still answers health calls opens it: a health answer proves no model works', async () => {
+    expect((await infer()).status).toBe(200);
+    triton.inferDelayMs = 1000;
+    for (let i = 0; i < 5 && gateway.gateway.backend.linkState() !== 'open'; i++) {
+      // Started apart, so that the micro-batcher sends each as its own call: three hung calls per health answer.
+      const answers: Promise<Response>[] = [];
+      for (let j = 0; j < 3; j++) {
+        answers.push(infer());
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      expect(await gateway.gateway.backend.serverReady({ deadline: Date.now() + 1000 })).toBe(true);
+      for (const answer of await Promise.all(answers)) expect([503, 504]).toContain(answer.status);
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('open');
   });
 });
 

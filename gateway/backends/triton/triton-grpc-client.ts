@@ -52,10 +52,14 @@ export class TritonGrpcClient {
   #client: Client;
   /** performance.now() of the first failed call that found the channel connecting, while it still is. */
   #connectingSince: number | undefined;
-  /** performance.now() of the last call Triton answered: a deadline missed after it is not the link's. */
-  #lastAnsweredAt = -Infinity;
+  /**
+   * performance.now() of each model's last answered ModelInfer. A deadline missed while ANOTHER model
+   * answered is that model's hang, not the link's. Health, index and metadata answers prove nothing: a
+   * Triton whose every model instance is stuck still answers them, and must open the breaker.
+   */
+  readonly #inferAnsweredAt = new Map<string, number>();
   readonly #loop: EventLoopDelay = eventLoopDelay();
-  #lastTransportLog = { details: '', at: -Infinity };
+  #lastTransportLog = { key: '', at: -Infinity };
   #lastStallLogAt = -Infinity;
   #closed = false;
 
@@ -117,14 +121,14 @@ export class TritonGrpcClient {
             const now = performance.now();
             if (code === GrpcStatus.OK) {
               this.#connectingSince = undefined;
-              this.#lastAnsweredAt = now;
+              if (rpc === 'ModelInfer') this.#inferAnsweredAt.set(modelOf(request), now);
             } else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
             this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
             this.#metrics.tritonDuration.observe({ rpc }, (now - started) / 1000);
             if (!error) resolve(response as TResponse);
-            else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true));
+            else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, request, error, started, budgetMs, options.clientDeadline === true));
             // Right after a stall the deadline timer runs before the delay monitor has recorded the stall.
-            else whenStallsRecorded(() => reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true)));
+            else whenStallsRecorded(() => reject(this.#failure(rpc, request, error, started, budgetMs, options.clientDeadline === true)));
           },
         );
       } finally {
@@ -135,18 +139,24 @@ export class TritonGrpcClient {
   }
 
   /** The mapped error of a failed call, with what the breaker must know about a missed deadline; logs transport details. */
-  #failure(rpc: RpcName, error: ServiceError, started: number, budgetMs: number, clientDeadline: boolean): TritonRpcError {
+  #failure(rpc: RpcName, request: object, error: ServiceError, started: number, budgetMs: number, clientDeadline: boolean): TritonRpcError {
     const missed = error.code === GrpcStatus.DEADLINE_EXCEEDED && !clientDeadline;
     const loopStalled = missed && this.#loop.excusesDeadline(started, budgetMs);
     const failure = new TritonRpcError(error.code, error.details, rpc, {
       clientDeadline,
       loopStalled,
-      linkAnsweredMeanwhile: missed && this.#lastAnsweredAt > started,
+      linkAnsweredMeanwhile: missed && this.#otherModelAnsweredSince(rpc === 'ModelInfer' ? modelOf(request) : undefined, started),
     });
     if (loopStalled) this.#noteStall(rpc, started, budgetMs);
     if (failure.transport && failure.linkFailure) this.#logTransport(rpc, failure);
     else if (this.#logger.isLevelEnabled('debug')) this.#logger.debug({ rpc, code: grpcStatusName(failure.grpcStatus), details: failure.details }, 'Triton answered with an error');
     return failure;
+  }
+
+  /** Whether a ModelInfer of a model other than `model` was answered after `started`. */
+  #otherModelAnsweredSince(model: string | undefined, started: number): boolean {
+    for (const [answered, at] of this.#inferAnsweredAt) if (answered !== model && at > started) return true;
+    return false;
   }
 
   #noteStall(rpc: RpcName, started: number, budgetMs: number): void {
@@ -164,9 +174,12 @@ export class TritonGrpcClient {
   /** grpc-js's words about the connection (with Triton's address) go to the log, never to a client. */
   #logTransport(rpc: RpcName, failure: TritonRpcError): void {
     const now = performance.now();
-    const repeated = failure.details === this.#lastTransportLog.details && now - this.#lastTransportLog.at < TRANSPORT_LOG_EVERY_MS;
+    // Keyed on rpc and code, not details: a deadline's details hold the elapsed time and address, so
+    // every timed-out call against a frozen Triton would otherwise log a warning of its own.
+    const key = `${rpc}:${failure.grpcStatus}`;
+    const repeated = key === this.#lastTransportLog.key && now - this.#lastTransportLog.at < TRANSPORT_LOG_EVERY_MS;
     const level = repeated ? 'debug' : 'warn';
-    if (!repeated) this.#lastTransportLog = { details: failure.details, at: now };
+    if (!repeated) this.#lastTransportLog = { key, at: now };
     if (this.#logger.isLevelEnabled(level)) {
       this.#logger[level]({ rpc, code: grpcStatusName(failure.grpcStatus), details: failure.details, address: this.address }, 'call to Triton failed on the link');
     }
@@ -194,4 +207,9 @@ export class TritonGrpcClient {
     this.#closed = true;
     this.#client.close();
   }
+}
+
+function modelOf(request: object): string {
+  const name = (request as { model_name?: unknown }).model_name;
+  return typeof name === 'string' ? name : '';
 }
