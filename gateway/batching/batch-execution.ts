@@ -1,25 +1,37 @@
 // Runs one batch at the backend and hands every member its own rows. The batch's deadline is its
 // tightest member's; when that passes, the members that still have time go again without it, so one
-// impatient client never costs the others their answer. A batch that Triton rejects as invalid, or that
-// the model failed on (one member's data can fail the whole concatenated call), is retried in halves, so
-// only the guilty requests fail and no client gets a 502 for another client's data; any other failure is
-// every member's. The call is cancelled when every member's client has left.
+// impatient client never costs the others their answer. A batch that the backend rejects as invalid or
+// too large for its output cap (checks made before running, on the batch's combined rows) is retried in
+// halves, so only the guilty requests fail. A batch the model failed on (one member's data can fail the
+// whole concatenated call) is retried in halves too, but this re-sends requests to the model: when both
+// halves fail as well the model is taken to be broken and every member gets the error, so a model that
+// fails everything costs 3 calls per batch, not 2n-1. Any other failure is every member's. The call is
+// cancelled when every member's client has left.
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import type { BatchMember } from './batch-member.ts';
 import { concatRows, splitRows } from './row-batches.ts';
 
+/** Failures judged before the model runs (no side effects): halving until the guilty member is alone is cheap. */
+const SPLIT_FREELY = new Set(['BACKEND_REJECTED', 'TOO_LARGE_TENSOR']);
+
 export async function runBatch(backend: Backend, members: readonly BatchMember[], id: string): Promise<void> {
   const live = members.filter((member) => !member.settled);
+  const failure = await callOnce(backend, live, id);
+  if (failure !== undefined) await afterFailure(backend, live, failure, id);
+}
+
+/** One call for `live`: resolves every member on success; returns the failure without settling anyone. */
+async function callOnce(backend: Backend, live: readonly BatchMember[], id: string): Promise<GatewayError | undefined> {
   const first = live[0];
-  if (first === undefined) return;
+  if (first === undefined) return undefined;
   // A lone member's own signal is the call's; a batch's call is cancelled when its last member has left.
   const abandoned = live.length === 1 ? undefined : new AbortController();
   const onClientLeft = (): void => {
     if (live.every((member) => member.context.signal?.aborted === true)) abandoned?.abort();
   };
   if (abandoned !== undefined) for (const member of live) member.context.signal?.addEventListener('abort', onClientLeft, { once: true });
-  const tightest = live.reduce((earliest, member) => (member.deadline < earliest.deadline ? member : earliest));
+  const tightest = tightestOf(live);
   try {
     const result = await backend.infer(
       {
@@ -33,25 +45,54 @@ export async function runBatch(backend: Backend, members: readonly BatchMember[]
     );
     const shares = splitRows(result.outputs, live.map((member) => member.rows));
     live.forEach((member, index) => member.resolve({ model: result.model, version: result.version, outputs: shares[index] ?? [] }));
+    return undefined;
   } catch (error) {
-    const failure = error instanceof GatewayError ? error : new GatewayError('BACKEND_ERROR', `batch failed: ${String(error)}`, { cause: error });
-    if (failure.code === 'DEADLINE_EXCEEDED' && live.length > 1) {
-      const now = Date.now();
-      // The tightest member's deadline is the one that passed, whatever the clocks say to the millisecond.
-      const patient = live.filter((member) => member !== tightest && member.deadline > now);
-      for (const member of live) if (!patient.includes(member)) member.reject(failure);
-      if (patient.length > 0 && patient.length < live.length) {
-        await runBatch(backend, patient, `${id}r`);
-        return;
-      }
-    }
-    if ((failure.code === 'BACKEND_REJECTED' || failure.code === 'MODEL_ERROR') && live.length > 1) {
-      const half = Math.ceil(live.length / 2);
-      await Promise.all([runBatch(backend, live.slice(0, half), `${id}a`), runBatch(backend, live.slice(half), `${id}b`)]);
-      return;
-    }
-    for (const member of live) member.reject(failure);
+    return error instanceof GatewayError ? error : new GatewayError('BACKEND_ERROR', `batch failed: ${String(error)}`, { cause: error });
   } finally {
     if (abandoned !== undefined) for (const member of live) member.context.signal?.removeEventListener('abort', onClientLeft);
   }
+}
+
+function tightestOf(live: readonly BatchMember[]): BatchMember {
+  return live.reduce((earliest, member) => (member.deadline < earliest.deadline ? member : earliest));
+}
+
+async function afterFailure(backend: Backend, live: readonly BatchMember[], failure: GatewayError, id: string): Promise<void> {
+  if (failure.code === 'DEADLINE_EXCEEDED' && live.length > 1) {
+    const now = Date.now();
+    const tightest = tightestOf(live);
+    // The tightest member's deadline is the one that passed, whatever the clocks say to the millisecond.
+    const patient = live.filter((member) => member !== tightest && member.deadline > now);
+    for (const member of live) if (!patient.includes(member)) member.reject(failure);
+    if (patient.length > 0 && patient.length < live.length) {
+      await runBatch(backend, patient, `${id}r`);
+      return;
+    }
+  }
+  if (SPLIT_FREELY.has(failure.code) && live.length > 1) {
+    const half = Math.ceil(live.length / 2);
+    await Promise.all([runBatch(backend, live.slice(0, half), `${id}a`), runBatch(backend, live.slice(half), `${id}b`)]);
+    return;
+  }
+  if (failure.code === 'MODEL_ERROR' && live.length > 1) {
+    await halveModelError(backend, live, id);
+    return;
+  }
+  for (const member of live) member.reject(failure);
+}
+
+/** Each half once; a half that fails goes on halving only if the other half succeeded (one guilty side). */
+async function halveModelError(backend: Backend, live: readonly BatchMember[], id: string): Promise<void> {
+  const split = Math.ceil(live.length / 2);
+  const halves = [live.slice(0, split), live.slice(split)].map((members) => members.filter((member) => !member.settled));
+  const failures = await Promise.all(halves.map((members, index) => callOnce(backend, members, `${id}${index === 0 ? 'a' : 'b'}`)));
+  const brokenModel = failures.every((failure, index) => failure?.code === 'MODEL_ERROR' || halves[index]?.length === 0);
+  await Promise.all(
+    halves.map(async (members, index) => {
+      const failure = failures[index];
+      if (failure === undefined) return;
+      if (brokenModel) for (const member of members) member.reject(failure);
+      else await afterFailure(backend, members, failure, `${id}${index === 0 ? 'a' : 'b'}`);
+    }),
+  );
 }
