@@ -58,8 +58,14 @@ const CONTROL_REFUSED = mapping('BACKEND_UNSUPPORTED', false);
 // grpc-js's own phrasings when the HTTP/2 stream or the connection broke and it reports INTERNAL
 // (@grpc/grpc-js 1.14 build/src/subchannel-call.js, client-interceptors.js, load-balancing-call.js):
 // Triton never answered, so these are the link's.
-const GRPC_JS_TRANSPORT_INTERNAL = /^(Received RST_STREAM with code|Received HTTP status code|Response message parsing error|Failed to start HTTP\/2 stream|Write error:)/;
+// grpc-js reports the same (an HTTP status other than a few it maps, a stream ended without a status) as
+// UNKNOWN too, e.g. a proxy answering 500: also the link's.
+const GRPC_JS_TRANSPORT = /^(Received RST_STREAM with code|Received HTTP status code|Response message parsing error|Failed to start HTTP\/2 stream|Write error:|No status information received)/;
 const TRANSPORT_BROKE = mapping('BACKEND_ERROR', true, true);
+// grpc-js could not serialize the gateway's own request: the gateway's bug, neither the model's (so no
+// halving of the batch) nor the link's.
+const GRPC_JS_SERIALIZATION = /^Request message serialization failure/;
+const GATEWAY_FAULT = mapping('BACKEND_ERROR', false);
 
 export interface CallFacts {
   /** The call's deadline was shortened by the client (request timeout parameter or header). */
@@ -93,8 +99,12 @@ export function mapGrpcStatus(grpcStatus: number, details = '', facts: CallFacts
       if (KNOWN_MODEL_WITHOUT_VERSIONS.test(details)) return MODEL_NOT_READY;
       break;
     case GrpcStatus.INTERNAL:
-      if (GRPC_JS_TRANSPORT_INTERNAL.test(details)) return TRANSPORT_BROKE;
+      if (GRPC_JS_TRANSPORT.test(details)) return TRANSPORT_BROKE;
+      if (GRPC_JS_SERIALIZATION.test(details)) return GATEWAY_FAULT;
       if (ORT_INVALID_ARGUMENT.test(details)) return REJECTED;
+      break;
+    case GrpcStatus.UNKNOWN:
+      if (GRPC_JS_TRANSPORT.test(details)) return TRANSPORT_BROKE;
       break;
     case GrpcStatus.DEADLINE_EXCEEDED:
       if (facts.clientDeadline === true || facts.loopStalled === true || facts.linkAnsweredMeanwhile === true) return NOT_THE_LINKS_DEADLINE;
