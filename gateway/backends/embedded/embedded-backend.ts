@@ -48,6 +48,8 @@ export interface EmbeddedBackendOptions {
   readonly maxRows?: number;
   /** Most bytes of a run's outputs (EMBEDDED_MAX_OUTPUT_BYTES; default DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES). */
   readonly maxOutputBytes?: number;
+  /** Each session worker's V8 heap in MiB (default DEFAULT_WORKER_HEAP_MB). */
+  readonly workerHeapMb?: number;
 }
 
 export const DEFAULT_INTRA_OP_THREADS = 1;
@@ -88,6 +90,7 @@ export class EmbeddedBackend implements Backend {
       settings: {
         intraOpNumThreads: options.intraOpNumThreads ?? DEFAULT_INTRA_OP_THREADS,
         interOpNumThreads: options.interOpNumThreads ?? DEFAULT_INTER_OP_THREADS,
+        ...(options.workerHeapMb === undefined ? {} : { workerHeapMb: options.workerHeapMb }),
       },
       logger: options.logger.child({ component: 'embedded-backend' }),
     });

@@ -17,6 +17,8 @@ export interface SessionSettings {
   readonly intraOpNumThreads: number;
   /** Threads ORT may use across independent operators. */
   readonly interOpNumThreads: number;
+  /** The worker thread's V8 heap (old generation) in MiB; default DEFAULT_WORKER_HEAP_MB. */
+  readonly workerHeapMb?: number;
 }
 
 export class ModelLoadError extends Error {
@@ -72,6 +74,17 @@ export class LoadedVersion {
 
   get retiring(): boolean {
     return this.#retiring;
+  }
+
+  /** Called once when the session's worker thread dies on its own: the version can serve no more. */
+  set onDied(listener: (reason: string) => void) {
+    this.#worker.onDied = listener;
+  }
+
+  /** Ends the worker now, runs in progress included (shutdown past its grace). */
+  terminate(): Promise<void> {
+    this.#retiring = true;
+    return this.#worker.terminate();
   }
 
   /** Counts one request in; false once the version is retiring (the caller must pick another). */

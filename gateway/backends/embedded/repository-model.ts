@@ -172,6 +172,14 @@ export class RepositoryModel {
     }
   }
 
+  /** A dead worker's version goes UNAVAILABLE at once and is loaded again (a crash is not a file change). */
+  #workerDied(slot: VersionSlot, loaded: LoadedVersion, reason: string): void {
+    if (!slot.died(loaded, `the session worker died: ${reason}`)) return;
+    this.#logger.warn({ version: slot.version, reason }, 'the session worker of a model version died; loading the version again');
+    loaded.retire().catch(() => undefined);
+    this.sync().catch((error: unknown) => this.#logger.warn({ version: slot.version, err: error }, 'loading the version again failed'));
+  }
+
   async #ensureLoaded(version: number, config: EmbeddedModelConfig, force: boolean): Promise<void> {
     const path = await modelFilePath(this.#directory, version, config.modelFilename);
     const stamp = `${this.#configStamp ?? MISSING}|${(await stampOf(path)) ?? MISSING}`;
@@ -187,6 +195,8 @@ export class RepositoryModel {
     try {
       if (stamp.endsWith(`|${MISSING}`)) throw new Error(`${path} does not exist`);
       const loaded = await LoadedVersion.load(path, version, config, stamp, this.#settings);
+      const loadedSlot = slot;
+      loaded.onDied = (reason) => this.#workerDied(loadedSlot, loaded, reason);
       const previous = slot.loaded(loaded);
       this.#logger.info({ version }, replacing ? 'model version reloaded' : 'model version loaded');
       if (previous !== undefined) {

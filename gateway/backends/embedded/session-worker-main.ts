@@ -39,7 +39,12 @@ try {
 
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToWorker) => {
-  queue = queue.then(() => handle(message));
+  // handle() answers its own failures; anything that still escapes is answered here, since an unhandled
+  // rejection would kill the thread and every run queued behind this one.
+  queue = queue.then(() => handle(message)).catch((error: unknown) => {
+    if (message.kind === 'run') post({ kind: 'failed', id: message.id, error: toWire(error, message.job) });
+    else post({ kind: 'released' });
+  });
 });
 
 async function handle(message: ToWorker): Promise<void> {

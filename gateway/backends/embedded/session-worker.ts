@@ -16,6 +16,13 @@ import type { FromWorker, RunJob, SessionWorkerData, ToWorker } from './session-
 
 /** The worker's module next to this one: .ts when run from source (tests), .js when built. */
 const WORKER_URL = new URL(`./session-worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+/**
+ * A worker's own V8 heap, set explicitly: without it a worker inherits --max-old-space-size from
+ * NODE_OPTIONS (the image's 256 MiB for the main thread). Tensors travel as ArrayBuffers, outside this
+ * heap; what lives in it is decoded BYTES strings. A worker that runs out dies alone (the gateway's
+ * thread lives on); its version is then reloaded (LoadedVersion's onDied).
+ */
+export const DEFAULT_WORKER_HEAP_MB = 256;
 
 export interface SessionMetadata {
   readonly inputs: readonly InferenceSession.ValueMetadata[];
@@ -35,6 +42,8 @@ export class SessionWorker {
   #gone: string | undefined;
   #released: Promise<void> | undefined;
   #onReleased: (() => void) | undefined;
+  /** Called once when the thread dies on its own (out of memory, a crash); not after release() or terminate(). */
+  onDied: ((reason: string) => void) | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -43,16 +52,18 @@ export class SessionWorker {
   /** Starts a worker that loads `path`; resolves with the model's metadata, rejects with ORT's reason. */
   static async start(path: string, settings: SessionSettings): Promise<{ readonly worker: SessionWorker; readonly metadata: SessionMetadata }> {
     const data: SessionWorkerData = { path, settings };
-    const thread = new Worker(WORKER_URL, { workerData: data });
+    const thread = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: settings.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB } });
     // A run in flight is awaited by its request; the thread itself must not keep the process alive.
     thread.unref();
     const worker = new SessionWorker(thread);
     const metadata = await new Promise<SessionMetadata>((resolve, reject) => {
       const early = (error: Error): void => reject(error);
+      const exited = (code: number): void => reject(new Error(`the session worker exited (${code}) while loading`));
       thread.once('error', early);
-      thread.once('exit', (code) => reject(new Error(`the session worker exited (${code}) while loading`)));
+      thread.once('exit', exited);
       thread.once('message', (message: FromWorker) => {
         thread.off('error', early);
+        thread.off('exit', exited);
         if (message.kind === 'loaded') resolve({ inputs: message.inputs, outputs: message.outputs });
         else reject(new Error(message.kind === 'load-failed' ? message.message : `unexpected first message ${message.kind}`));
       });
@@ -67,7 +78,7 @@ export class SessionWorker {
 
   /** Runs a job in the worker; the job's input bytes are copied once and handed over. */
   run(job: RunJob): Promise<readonly RawTensor[]> {
-    if (this.#gone !== undefined) return Promise.reject(new GatewayError('BACKEND_ERROR', `model '${job.model}' version ${job.version}: the session worker ${this.#gone}`));
+    if (this.#gone !== undefined) return Promise.reject(new GatewayError('MODEL_NOT_READY', `model '${job.model}' version ${job.version}: the session worker ${this.#gone}`));
     const id = this.#nextId++;
     // new Uint8Array(view) copies (a Buffer's slice() would be a view of its pool, which cannot move).
     const inputs = job.inputs.map((input) => ({ ...input, data: new Uint8Array(input.data) }));
@@ -95,6 +106,19 @@ export class SessionWorker {
     return this.#released;
   }
 
+  /** Ends the thread now, runs in progress included (they fail with SHUTTING_DOWN): shutdown past its grace. */
+  async terminate(): Promise<void> {
+    this.#gone ??= 'was terminated';
+    this.#rejectPending(new GatewayError('SHUTTING_DOWN', 'the gateway shut down during the run'));
+    this.#onReleased?.();
+    await this.#worker.terminate();
+  }
+
+  #rejectPending(error: GatewayError): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
   #listen(): void {
     this.#worker.on('message', (message: FromWorker) => {
       if (message.kind === 'released') {
@@ -108,10 +132,12 @@ export class SessionWorker {
       else pending?.reject(new GatewayError(message.error.code, message.error.message));
     });
     const died = (reason: string): void => {
+      const unexpected = this.#gone === undefined;
       this.#gone ??= reason;
-      for (const pending of this.#pending.values()) pending.reject(new GatewayError('BACKEND_ERROR', `the session worker ${reason} during the run`));
-      this.#pending.clear();
+      // Like Triton's answer when a model's stub dies under a request: the model failed, not the link.
+      this.#rejectPending(new GatewayError('MODEL_ERROR', `the session worker ${reason} during the run`));
       this.#onReleased?.();
+      if (unexpected) this.onDied?.(reason);
     };
     this.#worker.on('error', (error) => died(`failed: ${error.message}`));
     this.#worker.on('exit', (code) => died(`exited (${code})`));

@@ -62,6 +62,19 @@ export class VersionSlot {
   }
 
   /**
+   * The serving session's worker died: UNAVAILABLE with the reason, and no failed stamp, so that the next
+   * sync loads the same files again. False when `session` no longer serves here (nothing changed).
+   */
+  died(session: LoadedVersion, reason: string): boolean {
+    if (this.#serving !== session) return false;
+    this.#serving = undefined;
+    this.#state = 'UNAVAILABLE';
+    this.#reason = reason;
+    this.failedStamp = undefined;
+    return true;
+  }
+
+  /**
    * Takes the version out of service: UNLOADING until the returned promise (the old session drained and
    * released) settles, then UNAVAILABLE "unloaded" unless a new load took the slot over meanwhile.
    */

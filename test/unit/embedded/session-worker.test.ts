@@ -69,7 +69,7 @@ describe('SessionWorker lifecycle', () => {
     expect(shapes(await running)).toEqual([['probabilities', [64, 10]], ['label', [64, 1]]]);
     await Promise.all(released);
     const after = await failure(worker.run(job(new Uint8Array(digitPixels(1).buffer), 1)));
-    expect(after).toMatchObject({ code: 'BACKEND_ERROR', message: expect.stringContaining('released') });
+    expect(after).toMatchObject({ code: 'MODEL_NOT_READY', message: expect.stringContaining('released') });
   });
 
   it("a file onnxruntime cannot load rejects with onnxruntime's reason", async () => {
