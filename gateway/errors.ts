@@ -20,7 +20,7 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body is larger than BODY_LIMIT_BYTES (inflated, when compressed), inflates more than MAX_INFLATE_RATIO times, or is too costly to parse.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is neither JSON nor binary (application/octet-stream).' },
   BACKEND_ERROR: { status: 502, summary: 'Triton failed while serving the request (gRPC INTERNAL or an unexpected status).' },
-  MODEL_ERROR: { status: 502, summary: "Triton's model failed on this request's data (gRPC INTERNAL or UNKNOWN answered by Triton); other requests are unaffected." },
+  MODEL_ERROR: { status: 502, summary: "The model failed on this request's data (gRPC INTERNAL or UNKNOWN answered by Triton; embedded: an ONNX Runtime failure or a dead session worker)." },
   BACKEND_UNSUPPORTED: { status: 501, summary: 'Triton does not support the operation (gRPC UNIMPLEMENTED).' },
   BACKEND_UNAVAILABLE: { status: 503, summary: 'Triton cannot be reached or is not ready.' },
   CIRCUIT_OPEN: { status: 503, summary: 'The circuit breaker to Triton is open; nothing was sent.' },

@@ -6,7 +6,8 @@
 //   node ... Status Message: ...", e.g. StringNormalizer on zero rows, Gather out of bounds) is treated
 //   as the client's fault too, so the batcher can bisect a batch to the guilty member, unless the message
 //   names a resource or internal failure (allocation, memory, CUDA, not implemented, an enforce);
-// - anything else is the model's or the runtime's fault (BACKEND_ERROR).
+// - anything else is the model's fault: MODEL_ERROR, as Triton answers (INTERNAL) for a model that
+//   failed, so both backends agree and the batcher treats a failed batch alike.
 import { GatewayError, isGatewayError } from '../../errors.ts';
 
 const INPUT_FAULTS: readonly RegExp[] = [
@@ -32,5 +33,5 @@ export function classifyOrtError(error: unknown, model: string, version: string)
     INPUT_FAULTS.some((pattern) => pattern.test(oneLine)) ||
     (KERNEL_FAILURE.test(oneLine) && !INTERNAL_FAULT.test(oneLine));
   if (inputFault) return new GatewayError('BACKEND_REJECTED', `onnxruntime rejected the input of ${what}: ${oneLine}`, { cause: error });
-  return new GatewayError('BACKEND_ERROR', `onnxruntime failed running ${what}: ${oneLine}`, { cause: error });
+  return new GatewayError('MODEL_ERROR', `onnxruntime failed running ${what}: ${oneLine}`, { cause: error });
 }

@@ -75,7 +75,7 @@ async function run(job: RunJob): Promise<RawTensor[]> {
     const value = results[output.name];
     const shape = value === undefined ? undefined : reportedOutputShape(output, job.batchSize, value.dims);
     if (shape === undefined) {
-      throw new GatewayError('BACKEND_ERROR', `model '${job.model}' version ${job.version} output '${output.name}' does not fit the config dims [${output.dims.join(',')}]`);
+      throw new GatewayError('MODEL_ERROR', `model '${job.model}' version ${job.version} output '${output.name}' does not fit the config dims [${output.dims.join(',')}]`);
     }
     return fromOrtValue(output.name, output.datatype, value, shape);
   });
