@@ -61,6 +61,8 @@ export const configSchema = z.object({
   /** Slow clients (nginx's client_header_timeout, client_body_timeout, send_timeout) and answer size. */
   HEADERS_TIMEOUT_MS: integer(100, 5 * 60 * MS_PER_SECOND, 10 * MS_PER_SECOND),
   BODY_IDLE_TIMEOUT_MS: integer(100, 10 * 60 * MS_PER_SECOND, 15 * MS_PER_SECOND),
+  /** Longest a whole body may take to arrive (a minimum rate: a trickle within the idle timeout still ends). */
+  BODY_TIMEOUT_MS: integer(100, 60 * 60 * MS_PER_SECOND, 60 * MS_PER_SECOND),
   WRITE_TIMEOUT_MS: integer(100, 10 * 60 * MS_PER_SECOND, 30 * MS_PER_SECOND),
   MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024, 64 * 1024 * 1024),
   SERVED_MODELS: modelList.optional(),

@@ -1,12 +1,12 @@
 // The express application: request context first, then every route of the public contract, then one
 // answer for unknown paths (404) and wrong methods (405), then the one error handler.
 import express from 'express';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { connectionGuard } from './connection-guard.ts';
 import { registerDocsRoute } from './docs-route.ts';
-import { errorMiddleware, sendError } from './error-response.ts';
+import { errorMiddleware } from './error-response.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerInferRoute } from './infer-route.ts';
 import { registerModelRoutes } from './model-routes.ts';
@@ -31,10 +31,14 @@ function knownPath(path: string): { readonly allow: string } | undefined {
   return known === undefined ? undefined : { allow: `${known.allow}, OPTIONS` };
 }
 
-function notFound(req: Request, res: Response): void {
+/** Refusals go to the error handler, which settles a body the client may still be sending. */
+function notFound(req: Request, res: Response, next: NextFunction): void {
   locals(res).route = 'not_found';
-  sendError(res, new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
+  next(new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
 }
+
+/** How long the rest of a refused request's body may keep arriving to be dropped. */
+const UNREAD_BODY_LINGER_MS = 5000;
 
 export function createApp(services: HttpServices): express.Express {
   const app = express();
@@ -44,20 +48,21 @@ export function createApp(services: HttpServices): express.Express {
 
   const openApi = buildOpenApiDocument(GATEWAY_VERSION);
   const router = express.Router({ caseSensitive: true, strict: true });
-  app.use(requestContext(services.logger, services.metrics, services.gate));
   app.use(
     connectionGuard({
       gate: services.gate,
       metrics: services.metrics,
       bodyIdleTimeoutMs: services.config.BODY_IDLE_TIMEOUT_MS,
+      bodyTimeoutMs: services.config.BODY_TIMEOUT_MS,
       writeTimeoutMs: services.config.WRITE_TIMEOUT_MS,
     }),
   );
+  app.use(requestContext(services.logger, services.metrics, services.gate));
   // Answered here, as JSON, before the router's own OPTIONS answer (200 text/html listing methods).
-  app.options(/.*/, (req: Request, res: Response) => {
+  app.options(/.*/, (req: Request, res: Response, next: NextFunction) => {
     const known = knownPath(req.path);
     if (known === undefined) {
-      notFound(req, res);
+      notFound(req, res, next);
       return;
     }
     locals(res).route = 'options';
@@ -81,16 +86,22 @@ export function createApp(services: HttpServices): express.Express {
   });
   app.use(router);
 
-  app.use((req: Request, res: Response) => {
+  app.use((req: Request, res: Response, next: NextFunction) => {
     const known = knownPath(req.path);
     if (known !== undefined) {
       locals(res).route = 'method_not_allowed';
       res.set('Allow', known.allow);
-      sendError(res, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`));
+      next(new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`));
       return;
     }
-    notFound(req, res);
+    notFound(req, res, next);
   });
-  app.use(errorMiddleware(services.logger));
+  app.use(
+    errorMiddleware(services.logger, {
+      maxBytes: services.config.BODY_LIMIT_BYTES,
+      maxMs: UNREAD_BODY_LINGER_MS,
+      draining: () => services.gate.draining,
+    }),
+  );
   return app;
 }

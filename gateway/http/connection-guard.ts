@@ -1,35 +1,37 @@
 // What the gateway does to a request's connection beyond the request itself, like nginx's
-// client_body_timeout and send_timeout: a body whose bytes stop arriving for BODY_IDLE_TIMEOUT_MS is
-// answered 408 REQUEST_TIMEOUT and the connection closed; an answer the client stops reading for
+// client_body_timeout and send_timeout: a body whose bytes stop arriving for BODY_IDLE_TIMEOUT_MS, or
+// that is not all in after BODY_TIMEOUT_MS, is answered 408 REQUEST_TIMEOUT and the connection closed; an answer the client stops reading for
 // WRITE_TIMEOUT_MS has its connection destroyed, which frees the answer's buffers; and an answer
 // written while the gateway drains carries Connection: close, so keep-alive clients reconnect elsewhere.
 // Both timeouts are the socket's own idle timer (node refreshes it on every chunk read, and while a
 // write makes progress), armed only in their phase: never while the gateway itself is working.
 // The headers timeout is node's (server.headersTimeout, set in gateway.ts): it answers 408 itself.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { DrainGate } from './drain-gate.ts';
 import { sendError } from './error-response.ts';
+import { bodyPending } from './unread-body.ts';
 
 export interface ConnectionGuardOptions {
   readonly gate: DrainGate;
   readonly metrics: GatewayMetrics;
   readonly bodyIdleTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
   readonly writeTimeoutMs: number;
 }
 
-/** A body follows the headers (node's own rule: a length above 0, or a transfer coding). */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 export function connectionGuard(options: ConnectionGuardOptions) {
-  const { gate, metrics, bodyIdleTimeoutMs, writeTimeoutMs } = options;
+  const { gate, metrics, bodyIdleTimeoutMs, bodyTimeoutMs, writeTimeoutMs } = options;
   return (req: Request, res: Response, next: NextFunction): void => {
     let bodyWatched = false;
+    let bodyTimer: NodeJS.Timeout | undefined;
+    const cutBody = (error: GatewayError): void => {
+      stopWatchingBody(false);
+      metrics.slowClientsCut.inc({ phase: 'body' });
+      sendError(res, error);
+    };
     const onBodyIdle = (): void => {
       // Every byte is in, or bytes wait unread in the request's buffer: the gateway is the slow one.
       if (req.complete || req.readableLength > 0) {
@@ -37,21 +39,25 @@ export function connectionGuard(options: ConnectionGuardOptions) {
         else req.socket.setTimeout(bodyIdleTimeoutMs);
         return;
       }
-      stopWatchingBody(false);
-      metrics.slowClientsCut.inc({ phase: 'body' });
-      sendError(res, new GatewayError('REQUEST_TIMEOUT', `body: no bytes arrived for ${bodyIdleTimeoutMs} ms (BODY_IDLE_TIMEOUT_MS)`));
+      cutBody(new GatewayError('REQUEST_TIMEOUT', `body: no bytes arrived for ${bodyIdleTimeoutMs} ms (BODY_IDLE_TIMEOUT_MS)`));
+    };
+    const onBodyTooLong = (): void => {
+      if (req.complete) stopWatchingBody(true);
+      else cutBody(new GatewayError('REQUEST_TIMEOUT', `body: not all in after ${bodyTimeoutMs} ms (BODY_TIMEOUT_MS)`));
     };
     const stopWatchingBody = (clearTimer: boolean): void => {
       if (!bodyWatched) return;
       bodyWatched = false;
+      clearTimeout(bodyTimer);
       req.off('timeout', onBodyIdle);
       req.off('end', onBodyEnd);
       // Node keeps the socket's timer at 0 while a request is being served; give it back that way.
       if (clearTimer) req.socket?.setTimeout(0);
     };
     const onBodyEnd = (): void => stopWatchingBody(true);
-    if (hasBody(req) && !req.complete) {
+    if (bodyPending(req)) {
       bodyWatched = true;
+      bodyTimer = setTimeout(onBodyTooLong, bodyTimeoutMs).unref();
       req.setTimeout(bodyIdleTimeoutMs, onBodyIdle);
       req.once('end', onBodyEnd);
     }

@@ -1,9 +1,11 @@
 // Every failed answer goes through here: one JSON form {"error", "code"}, the status from the error
-// catalogue, Retry-After where it helps, and never a stack trace.
+// catalogue, Retry-After where it helps, and never a stack trace. A refusal of a request whose body is
+// still arriving settles that body first (unread-body.ts), whichever route refused it.
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { dropsUnreadBody } from './unread-body.ts';
+import { bodyPending, settleUnreadBody } from './unread-body.ts';
+import type { UnreadBodyOptions } from './unread-body.ts';
 
 /** Express and body-parser errors carry a `type` and a `status`; map the ones a client can cause. */
 function fromFrameworkError(error: unknown): GatewayError | undefined {
@@ -38,25 +40,33 @@ export function toGatewayError(error: unknown): GatewayError | undefined {
   return fromFrameworkError(error);
 }
 
-export function sendError(res: Response, error: GatewayError): void {
+/**
+ * Writes the error now. `closes`: the connection closes after it; by default when the body is still
+ * arriving (a timed-out body is not worth waiting for, and the connection cannot carry another request
+ * before it ends).
+ */
+export function sendError(res: Response, error: GatewayError, closes = bodyPending(res.req)): void {
   if (res.headersSent) {
     // A complete answer (a 408 sent while the body reader still waited) is left alone to reach the client.
     if (!res.writableEnded) res.destroy();
     return;
   }
-  // Answered before the whole body arrived (refused early, or timed out): the rest of the body is not
-  // worth waiting for, and the connection cannot carry another request before it ends.
-  // A route that drops the rest of the body itself keeps the connection (see unread-body.ts).
-  if (!res.req.complete && !dropsUnreadBody(res)) res.setHeader('Connection', 'close');
+  if (closes) res.setHeader('Connection', 'close');
   if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
   res.status(error.status).json({ error: error.message, code: error.code });
 }
 
-export function errorMiddleware(logger: Logger) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+/** Answers a refusal once what is left of the request's body is settled (see unread-body.ts). */
+async function answerRefusal(req: Request, res: Response, error: GatewayError, unreadBody: UnreadBodyOptions): Promise<void> {
+  const keepsConnection = await settleUnreadBody(req, res, unreadBody);
+  sendError(res, error, !keepsConnection && bodyPending(req));
+}
+
+export function errorMiddleware(logger: Logger, unreadBody: UnreadBodyOptions) {
+  return async (error: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const known = toGatewayError(error);
     if (known !== undefined) {
-      sendError(res, known);
+      await answerRefusal(req, res, known, unreadBody);
       return;
     }
     // A bug of ours: log it with its stack, answer without it.

@@ -11,7 +11,6 @@ import { binaryOutputSelector, sendInferResult } from './infer-response.ts';
 import { MODEL_PATH } from './model-routes.ts';
 import { modelTarget } from './model-target.ts';
 import { ParseBudget } from './parse-budget.ts';
-import { settleUnreadBody } from './unread-body.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
 
@@ -83,9 +82,6 @@ function shutDownError(cause?: unknown): GatewayError {
   return new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause });
 }
 
-/** How long the rest of a refused request's body may keep arriving to be dropped. */
-const UNREAD_BODY_LINGER_MS = 5000;
-
 export function registerInferRoute(router: Router, services: HttpServices): void {
   const { config, catalog, dispatcher, gate } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
@@ -97,7 +93,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
   async function readInferBody(req: Request, modelInputs: number, signal: AbortSignal): Promise<ParsedInferBody> {
     const lease = budget.lease();
     try {
-      const raw = await readBody(req, lease, bodyLimits);
+      const raw = await readBody(req, lease, bodyLimits, signal);
       const parseLimits = { ...limits, modelInputs };
       const headerLength = req.get(HEADER_CONTENT_LENGTH);
       return raw.length > config.PARSE_OFFLOAD_BYTES
@@ -108,16 +104,8 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     }
   }
 
-  router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, async (req: Request, res: Response) => {
-    try {
-      await serveInfer(req, res);
-    } catch (error) {
-      // Refused before the whole body arrived (up front, or a bound crossed while reading): what is left
-      // of the body is dropped, after or before the answer (see unread-body.ts).
-      await settleUnreadBody(req, res, config.BODY_LIMIT_BYTES, UNREAD_BODY_LINGER_MS);
-      throw error;
-    }
-  });
+  // A refusal before the whole body arrived goes to the error handler, which drops the rest of the body.
+  router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, serveInfer);
 
   async function serveInfer(req: Request, res: Response): Promise<void> {
     const arrived = Date.now();

@@ -7,7 +7,6 @@ import { GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { DrainGate } from './drain-gate.ts';
-import { sendError } from './error-response.ts';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 const NS_PER_SECOND = 1e9;
@@ -52,8 +51,8 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
 
     const gated = !ALWAYS_OPEN.has(req.path);
     if (gated && !gate.tryEnter()) {
-      res.set('Connection', 'close');
-      sendError(res, new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica'));
+      // The error handler reads the rest of the body first, then answers; the connection guard closes it.
+      next(new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica'));
       return;
     }
     let done = false;

@@ -1,36 +1,52 @@
 // A request refused before its body was read (up front, or a bound crossed while reading): what is left
 // of the body is read and dropped, never kept. Closing the connection while the client still sends
 // would make the kernel answer its next bytes with a reset, which a client still writing often sees
-// instead of the answer (measured in the parse-flood test; nginx's "lingering close" exists for the
-// same reason). So a keep-alive connection is answered at once and keeps carrying requests once the
-// body is dropped; one that closes after this answer (the client asked for Connection: close) is
-// answered once the body is in. Bounded: past `maxBytes` more bytes or `maxMs`, a keep-alive
-// connection is cut off, and the other is answered and closed anyway.
+// instead of the answer (measured in the parse-flood and drain tests; nginx's "lingering close" exists
+// for the same reason). So a keep-alive connection is answered at once and keeps carrying requests once
+// the body is dropped; one that closes after this answer (the client asked for Connection: close, or the
+// gateway drains) is answered once the body is in. Bounded: past `maxBytes` more bytes or `maxMs`, a
+// keep-alive connection is cut off, and the other is answered and closed anyway.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const dropping = new WeakSet<ServerResponse>();
-
-/** True when the rest of the request's body is dropped after `res` (so `res` need not close the connection). */
-export function dropsUnreadBody(res: ServerResponse): boolean {
-  return dropping.has(res);
+/** A body follows the headers (node's own rule: a length above 0, or a transfer coding). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Resolves when the refusal may be written: at once, or once the rest of the body is dropped. */
-export async function settleUnreadBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, maxMs: number): Promise<void> {
-  if (req.complete || req.destroyed) return;
-  if (res.shouldKeepAlive) {
-    dropping.add(res);
+/** Bytes of the request's body may still arrive (node marks even a bodiless request complete only later). */
+export function bodyPending(req: IncomingMessage): boolean {
+  return hasBody(req) && !req.complete && !req.destroyed;
+}
+
+export interface UnreadBodyOptions {
+  /** Most bytes dropped before giving up on the connection (BODY_LIMIT_BYTES). */
+  readonly maxBytes: number;
+  /** Longest the rest of the body may take to arrive. */
+  readonly maxMs: number;
+  /** True while the gateway drains: every answer then closes its connection. */
+  readonly draining: () => boolean;
+}
+
+/**
+ * Resolves when the refusal may be written: at once (true: the answer keeps the connection, the rest
+ * of the body is dropped after it), or once the rest of the body is dropped (false).
+ */
+export async function settleUnreadBody(req: IncomingMessage, res: ServerResponse, options: UnreadBodyOptions): Promise<boolean> {
+  if (!bodyPending(req)) return false;
+  if (res.shouldKeepAlive && !options.draining()) {
     res.once('finish', () =>
-      dropBody(req, maxBytes, maxMs, (cutOff) => {
+      dropBody(req, options, (cutOff) => {
         if (cutOff) req.socket.destroy();
       }),
     );
-    return;
+    return true;
   }
-  await new Promise<void>((resolve) => dropBody(req, maxBytes, maxMs, () => resolve()));
+  await new Promise<void>((resolve) => dropBody(req, options, () => resolve()));
+  return false;
 }
 
-function dropBody(req: IncomingMessage, maxBytes: number, maxMs: number, done: (cutOff: boolean) => void): void {
+function dropBody(req: IncomingMessage, { maxBytes, maxMs }: UnreadBodyOptions, done: (cutOff: boolean) => void): void {
   if (req.complete || req.destroyed) {
     done(false);
     return;

@@ -124,3 +124,76 @@ describe('lame duck', () => {
     expect(exitMs).toBeLessThan(GRACE_MS);
   }, 30_000);
 });
+
+const LARGE_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * POSTs LARGE_BODY_BYTES in 64 KiB writes (waiting for drain), on a keep-alive connection or one that
+ * closes: status, code and Connection header, plus the socket error seen on the way, if any.
+ */
+function largePost(url: string, path: string, keepAlive: boolean, contentType = 'application/json'): Promise<string> {
+  return new Promise((resolve) => {
+    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    let answer: string | undefined;
+    let failure = '';
+    const settle = (): void => {
+      if (agent !== false) agent.destroy();
+      resolve(`${answer ?? 'no answer'}${failure === '' ? '' : ` error=${failure}`}`);
+    };
+    const req = request(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': String(LARGE_BODY_BYTES) } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => {
+        answer = `${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? ''} connection=${res.headers.connection ?? ''}`;
+        // Errors of the upload that follow the answer count too: give them a moment to show.
+        setTimeout(settle, 200);
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      failure = error.code ?? error.message;
+      if (answer === undefined) settle();
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const write = (): void => {
+      while (sent < LARGE_BODY_BYTES && !req.destroyed) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+      if (!req.destroyed) req.end();
+    };
+    write();
+  });
+}
+
+describe('large bodies refused before they are read', () => {
+  it('get their answer, not a broken pipe: 415, 404, 405, and 503 SHUTTING_DOWN during the lame duck', async () => {
+    triton = new FakeTriton();
+    await triton.start();
+    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: String(GRACE_MS), SHUTDOWN_LAME_DUCK_MS: '3000' });
+    const { url, child } = gateway;
+    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    const before: string[] = [];
+    for (const keepAlive of [true, false]) {
+      before.push(await largePost(url, '/v2/models/fake_digits/infer', keepAlive, 'text/xml'));
+      before.push(await largePost(url, '/nope', keepAlive));
+      before.push(await largePost(url, '/v2/health/ready', keepAlive));
+    }
+    expect(before).toEqual([
+      '415 UNSUPPORTED_MEDIA_TYPE connection=keep-alive',
+      '404 ROUTE_NOT_FOUND connection=keep-alive',
+      '405 METHOD_NOT_ALLOWED connection=keep-alive',
+      '415 UNSUPPORTED_MEDIA_TYPE connection=close',
+      '404 ROUTE_NOT_FOUND connection=close',
+      '405 METHOD_NOT_ALLOWED connection=close',
+    ]);
+    child.kill('SIGTERM');
+    await sleep(200);
+    const during = [await largePost(url, '/v2/models/fake_digits/infer', true), await largePost(url, '/v2/models/fake_digits/infer', false)];
+    expect(during).toEqual(Array(2).fill('503 SHUTTING_DOWN connection=close'));
+    expect(await gateway.exited).toBe(0);
+  }, 40_000);
+});

@@ -14,6 +14,7 @@ import { metricValue } from '../support/infer-load.ts';
 const HEADERS_TIMEOUT_MS = 1000;
 const BODY_IDLE_TIMEOUT_MS = 600;
 const WRITE_TIMEOUT_MS = 1000;
+const BODY_TIMEOUT_MS = 3000;
 /** The limited gateway's answer limit: a fake_text answer of this many characters is over it. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /**
@@ -25,6 +26,7 @@ const SLACK_MS = 3000;
 const fixture = useFakeTritonGateway({
   HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
   BODY_IDLE_TIMEOUT_MS: String(BODY_IDLE_TIMEOUT_MS),
+  BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
   WRITE_TIMEOUT_MS: String(WRITE_TIMEOUT_MS),
   BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
   // The fake Triton upper-cases tens of MB in this process: room for a loaded machine.
@@ -90,6 +92,19 @@ describe('body', () => {
     // Cut at the first gap (about 1 s after the headers), not after the whole trickle.
     expect(closedAfterMs).toBeLessThan(1000 + BODY_IDLE_TIMEOUT_MS + SLACK_MS);
   });
+
+  it('a body that keeps trickling within BODY_IDLE_TIMEOUT_MS but past BODY_TIMEOUT_MS gets 408 REQUEST_TIMEOUT and a closed connection', async () => {
+    const raw = await openRaw(fixture.gateway.url);
+    // Announces 32 MiB and sends a byte every BODY_IDLE_TIMEOUT_MS / 2: 40 of them would take 12 s.
+    const head = `POST ${INFER_PATH} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n`;
+    void trickle(raw.socket, [head, ...'['.repeat(40)], BODY_IDLE_TIMEOUT_MS / 2);
+    const closedAfterMs = await raw.closed;
+    const answer = raw.received();
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('BODY_TIMEOUT_MS');
+    expect(closedAfterMs).toBeLessThan(BODY_TIMEOUT_MS + SLACK_MS);
+  }, 20_000);
 
   it('a body that keeps arriving within BODY_IDLE_TIMEOUT_MS is served, however long it takes in all', async () => {
     const raw = await openRaw(fixture.gateway.url);

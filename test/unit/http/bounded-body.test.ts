@@ -61,8 +61,8 @@ function partialRequest(port: number, length: number, sent: string, waitMs = 300
 describe('refused before the body is read', () => {
   it('answers 503 GATEWAY_BUSY with Retry-After while other bodies hold the parse budget', async () => {
     const port = fixture.gateway.gateway.port;
-    // 6000 of the 8192 bytes: announced, and held while the body does not come.
-    const holder = partialRequest(port, 6000, '{"inputs":', 1500);
+    // 6000 of the 8192 bytes: arrived (the budget is taken as bytes arrive), and held while the last byte does not come.
+    const holder = partialRequest(port, 6001, `{"inputs":${' '.repeat(5990)}`, 1500);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = await partialRequest(port, 4000, '');
     expect(refused?.status).toBe(503);

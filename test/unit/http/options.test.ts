@@ -1,5 +1,6 @@
 // OPTIONS is answered by the gateway, not by express's router (which answered 200 text/html listing
 // the methods): 204 with Allow on every path the gateway serves, 404 JSON ROUTE_NOT_FOUND elsewhere.
+import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { useFakeTritonGateway } from '../../support/fake-triton-gateway.ts';
 import { errorOf } from '../../support/responses.ts';
@@ -34,5 +35,27 @@ describe('OPTIONS', () => {
     const response = await fetch(`${fixture.gateway.url}/health`, { method: 'DELETE' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+});
+
+describe('refusals of requests without a body', () => {
+  /** Status and Connection header of `method path` sent on a keep-alive connection. */
+  const keptAlive = (method: string, path: string): Promise<string> => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    return new Promise<string>((resolve, reject) => {
+      request(`${fixture.gateway.url}${path}`, { method, agent }, (res) => {
+        res.resume().on('end', () => resolve(`${res.statusCode} ${res.headers.connection ?? ''}`));
+      })
+        .on('error', reject)
+        .end();
+    }).finally(() => agent.destroy());
+  };
+
+  it.each([
+    ['GET', '/nope', '404'],
+    ['DELETE', '/health', '405'],
+    ['OPTIONS', '/v2/nothing/here', '404'],
+  ])('%s %s: %s on a connection that stays open', async (method, path, status) => {
+    expect(await keptAlive(method, path)).toBe(`${status} keep-alive`);
   });
 });
