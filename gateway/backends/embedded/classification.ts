@@ -33,11 +33,9 @@ export function classificationCounts(request: InferRequest, outputs: readonly Te
   return counts;
 }
 
-/** Top `count` classes of `output`; `batched` when the model has max_batch_size > 0. */
+/** Top `count` classes of `output` (checked by classificationCounts); `batched` when the model has max_batch_size > 0. */
 export function classify(output: RawTensor, count: number, batched: boolean, labels: readonly string[] = []): RawTensor {
-  if (!CLASSIFIABLE_DATATYPES.has(output.datatype)) {
-    throw new GatewayError('BACKEND_REJECTED', `class result not available for output '${output.name}' due to unsupported type '${output.datatype}'`);
-  }
+  // The count and the datatype were checked once, by classificationCounts, before the run.
   const values = toTypedArrayCopy(output.datatype, output.data);
   if (!values.ok) throw new GatewayError('BACKEND_ERROR', `output '${output.name}': ${values.error.message}`);
   const all = values.value as ArrayLike<number | bigint>;
@@ -81,10 +79,11 @@ export function printfFixed6(value: number): string {
   if (magnitude >= 1e21) return `${sign}${BigInt(magnitude).toString()}.000000`;
   const fixed = magnitude.toFixed(6);
   if (!isExactTie(magnitude)) return sign + fixed;
-  // toFixed rounded the tie up; C keeps the even neighbour, which is one unit in the 6th decimal lower
-  // when the rounded-up last digit is odd.
+  // toFixed rounded the tie up; C keeps the even neighbour, one unit in the 6th decimal lower when the
+  // rounded-up last digit is odd (so 1..9: no borrow). Done on the string: arithmetic on the value cannot
+  // step by 1e-6 once one float step is larger.
   const last = Number(fixed.at(-1));
-  return sign + (last % 2 === 0 ? fixed : (magnitude - 0.5e-6).toFixed(6));
+  return sign + (last % 2 === 0 ? fixed : `${fixed.slice(0, -1)}${last - 1}`);
 }
 
 /** Whether value * 10^6 ends in exactly .5 (only values with at most 7 binary fraction digits can). */

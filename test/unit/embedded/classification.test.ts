@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTensor } from '../../../gateway/backends/backend.ts';
-import { classify, printfFixed6 } from '../../../gateway/backends/embedded/classification.ts';
+import { classificationCounts, classify, printfFixed6 } from '../../../gateway/backends/embedded/classification.ts';
 import type { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
 import { MODEL_REPOSITORY, callOptions, copyRepository, digitsRequest, failure, float32Of, outputNamed, startBackend, stringsOf, textRequest } from './embedded-support.ts';
 
@@ -38,9 +38,11 @@ describe('classify', () => {
     expect(stringsOf(out)).toEqual(['4:0', '-2:0']);
   });
 
-  it('refuses BYTES, BOOL and FP16 outputs, as Triton does (BYTES crashes Triton 2.51)', () => {
+  it('refuses BYTES, BOOL and FP16 outputs before the run, as Triton does (BYTES crashes Triton 2.51)', () => {
     for (const datatype of ['BYTES', 'BOOL', 'FP16'] as const) {
-      expect(() => classify({ name: 'o', datatype, shape: [1], data: new Uint8Array(4) }, 1, false)).toThrow(/class result not available/);
+      const output = { name: 'o', datatype, dims: [1], reshape: undefined, optional: false, labelFilename: undefined };
+      const request = { model: 'm', version: '', inputs: [], outputs: ['o'], outputParameters: { o: { classification: 1 } } };
+      expect(() => classificationCounts(request, [output])).toThrow(/class result not available/);
     }
   });
 });
@@ -52,6 +54,8 @@ describe('printfFixed6 (std::to_string of a float)', () => {
     // exact ties: C rounds to even, toFixed would round up
     [0.0078125, '0.007812'],
     [0.0234375, '0.023438'],
+    // a tie where one float step is over 1e-6: subtracting 0.5e-6 cannot reach the even neighbour
+    [8589934592.0078125, '8589934592.007812'],
     [-0, '-0.000000'],
     [-1.5, '-1.500000'],
     [1e21, '1000000000000000000000.000000'],
