@@ -184,7 +184,6 @@ export class EmbeddedBackend implements Backend {
           inputs: plan.inputs.map(({ tensor, modelShape }) => ({ ...tensor, shape: modelShape })),
           outputs: plan.outputs,
           classifications: classificationCounts(request, plan.outputs),
-          labels: loaded.labels,
           maxOutputBytes: this.#limits.maxOutputBytes,
         },
         () => checkWanted(options, request.model, 'while waiting for its turn to run'),

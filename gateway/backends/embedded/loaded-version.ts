@@ -56,7 +56,7 @@ export class LoadedVersion {
     const labels = await readLabels(config, dirname(dirname(path)));
     let started: Awaited<ReturnType<typeof SessionWorker.start>>;
     try {
-      started = await SessionWorker.start(path, settings);
+      started = await SessionWorker.start(path, settings, labels);
     } catch (error) {
       throw new ModelLoadError(`onnxruntime could not load ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }

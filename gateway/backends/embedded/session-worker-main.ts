@@ -20,7 +20,7 @@ const ORT_LOG_FATAL_ONLY = 4;
 
 const port = parentPort;
 if (port === null) throw new Error('session-worker-main.ts runs as a worker thread only');
-const { path, settings } = workerData as SessionWorkerData;
+const { path, settings, labels } = workerData as SessionWorkerData;
 
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
@@ -82,7 +82,7 @@ async function run(job: RunJob): Promise<RawTensor[]> {
   checkOutputBytes(job.model, raw, job.maxOutputBytes);
   return raw.map((output) => {
     const count = job.classifications[output.name];
-    return owned(count === undefined ? output : classify(output, count, job.batchSize !== undefined, job.labels[output.name]));
+    return owned(count === undefined ? output : classify(output, count, job.batchSize !== undefined, labels[output.name]));
   });
 }
 

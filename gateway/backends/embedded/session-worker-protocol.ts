@@ -6,10 +6,12 @@ import type { RawTensor } from '../backend.ts';
 import type { SessionSettings } from './loaded-version.ts';
 import type { TensorConfig } from './model-config.ts';
 
-/** workerData: the model file the worker loads at start. */
+/** workerData: the model file the worker loads at start, and its outputs' labels (sent once, not per run). */
 export interface SessionWorkerData {
   readonly path: string;
   readonly settings: SessionSettings;
+  /** Labels by output name, from the config's label_filename. */
+  readonly labels: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One run, as planned on the gateway's thread. */
@@ -23,8 +25,6 @@ export interface RunJob {
   readonly outputs: readonly TensorConfig[];
   /** `classification` counts by output name. */
   readonly classifications: Readonly<Record<string, number>>;
-  /** Labels by output name, from the config's label_filename. */
-  readonly labels: Readonly<Record<string, readonly string[]>>;
   readonly maxOutputBytes: number;
 }
 

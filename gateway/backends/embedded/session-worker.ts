@@ -50,8 +50,12 @@ export class SessionWorker {
   }
 
   /** Starts a worker that loads `path`; resolves with the model's metadata, rejects with ORT's reason. */
-  static async start(path: string, settings: SessionSettings): Promise<{ readonly worker: SessionWorker; readonly metadata: SessionMetadata }> {
-    const data: SessionWorkerData = { path, settings };
+  static async start(
+    path: string,
+    settings: SessionSettings,
+    labels: SessionWorkerData['labels'] = {},
+  ): Promise<{ readonly worker: SessionWorker; readonly metadata: SessionMetadata }> {
+    const data: SessionWorkerData = { path, settings, labels };
     const thread = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: settings.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB } });
     // A run in flight is awaited by its request; the thread itself must not keep the process alive.
     thread.unref();

@@ -22,7 +22,6 @@ function job(pixels: Uint8Array, rows: number): RunJob {
     inputs: [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: pixels }],
     outputs: config.outputs,
     classifications: {},
-    labels: {},
     maxOutputBytes: 1 << 20,
   };
 }
