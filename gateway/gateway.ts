@@ -11,8 +11,10 @@ import type { InferDispatcher } from './batching/infer-dispatcher.ts';
 import { MicroBatcher } from './batching/micro-batcher.ts';
 import type { GatewayConfig } from './config.ts';
 import { createApp } from './http/app.ts';
+import { BodyParsePool } from './http/body-parse-pool.ts';
 import { DrainGate } from './http/drain-gate.ts';
 import { GracefulStop } from './http/graceful-stop.ts';
+import { PARSE_HEAP_MB } from './http/infer-body.ts';
 import { readinessReport } from './http/readiness-report.ts';
 import { ModelCatalog } from './models/model-catalog.ts';
 import { ReadinessMonitor } from './models/readiness-monitor.ts';
@@ -100,7 +102,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       : new DirectDispatcher(backend);
   monitor.onChange(() => metrics.ready.set(readinessReport(backend, monitor, gate).ready ? 1 : 0));
 
-  const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics });
+  const parsePool = new BodyParsePool({ threads: config.PARSE_WORKERS, heapMb: PARSE_HEAP_MB });
+  const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics, parsePool });
   const server = createServer(
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -127,6 +130,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const shutdown = (reason: string): Promise<{ drained: boolean }> => {
     stopping ??= (async () => {
       const { drained } = await stopper.stop(reason, () => dispatcher.close());
+      await parsePool.close();
       monitor.stop();
       await backend.close();
       logger.info({ drained }, 'gateway stopped');

@@ -1,6 +1,9 @@
 // Parses large infer bodies in worker threads (piscina), so the event loop keeps answering probes and
 // small requests while megabytes of JSON are parsed. A worker that runs out of its heap dies alone: the
 // request gets a 413 and the pool starts a fresh thread; the gateway lives on.
+// Parses wait for a thread in this pool's own queue, where a request that leaves is dropped; a parse
+// that has a thread runs to its end (piscina would end the thread to cancel it, and a client that
+// leaves would then cost a thread start), and the caller checks its signal afterwards.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -25,13 +28,26 @@ const WORKER_FILE = new URL(`./body-parse-worker${extname(fileURLToPath(import.m
 export class BodyParsePool {
   readonly #options: BodyParsePoolOptions;
   #pool: Piscina | undefined;
+  /** Parses holding a thread. */
+  #running = 0;
+  /** Parses waiting for a thread, first come first served; each entry starts one. */
+  readonly #waiting = new Set<() => void>();
 
   constructor(options: BodyParsePoolOptions) {
     this.#options = options;
   }
 
-  /** Same result and errors as parseInferBody, computed in a worker; `signal` cancels a queued parse. */
+  /** Same result and errors as parseInferBody, computed in a worker; `signal` cancels a parse still waiting for a thread. */
   async parse(raw: Buffer, headerLength: string | undefined, limits: InferBodyLimits, signal: AbortSignal): Promise<ParsedInferBody> {
+    await this.#thread(signal);
+    try {
+      return await this.#run(raw, headerLength, limits);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  async #run(raw: Buffer, headerLength: string | undefined, limits: InferBodyLimits): Promise<ParsedInferBody> {
     const jsonLength = jsonPartLength(raw.length, headerLength);
     const whole = jsonLength === raw.length && raw.byteOffset === 0 && raw.buffer.byteLength === raw.length && raw.buffer instanceof ArrayBuffer;
     // A body that is one buffer of its own moves to the worker; otherwise the JSON part is copied out.
@@ -39,12 +55,44 @@ export class BodyParsePool {
     const binary = whole ? new Uint8Array(0) : raw.subarray(jsonLength);
     const task: ParseTask = { json, limits };
     const outcome = (await this.#piscina()
-      .run(task, { transferList: [json.buffer as ArrayBuffer], signal })
+      .run(task, { transferList: [json.buffer as ArrayBuffer] })
       .catch((error: unknown) => {
         throw toGatewayError(error);
       })) as ParseOutcome;
     if (!outcome.ok) throw new GatewayError(outcome.code, outcome.message);
     return { body: outcome.body, binaryInputs: splitBinaryInputs(outcome.body, binary), encodedInputs: new Map(outcome.encoded) };
+  }
+
+  /** Resolves once a thread is this parse's; rejects if `signal` aborts first. */
+  #thread(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(cancelledWhileWaiting());
+    if (this.#running < this.#options.threads) {
+      this.#running += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const start = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.#waiting.delete(start);
+        reject(cancelledWhileWaiting());
+      };
+      this.#waiting.add(start);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Hands the thread to the first waiting parse, if any. */
+  #leave(): void {
+    const next = this.#waiting.values().next();
+    if (next.done === true) {
+      this.#running -= 1;
+      return;
+    }
+    this.#waiting.delete(next.value);
+    next.value();
   }
 
   /** Ends the threads; safe to call twice. */
@@ -71,6 +119,9 @@ function toGatewayError(error: unknown): unknown {
   if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
     return new GatewayError('PAYLOAD_TOO_LARGE', 'body: parsing it needs more memory than a parse worker has; send fewer or flatter values, or binary data');
   }
-  if (error instanceof Error && error.name === 'AbortError') return new GatewayError('REQUEST_CANCELLED', 'client left while its body waited to be parsed');
   return error;
+}
+
+function cancelledWhileWaiting(): GatewayError {
+  return new GatewayError('REQUEST_CANCELLED', 'client left while its body waited to be parsed');
 }

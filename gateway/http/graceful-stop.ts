@@ -61,9 +61,8 @@ export class GracefulStop {
     }
     await finishWork();
 
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // server.close() closes the idle connections itself; the busy ones close after their answer.
-    server.closeIdleConnections();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (!(await within(closed, finalMs))) {
       logger.warn({}, 'connections still open after the final answers; closing them');
       server.closeAllConnections();

@@ -3,10 +3,9 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { validateInferRequest } from '../models/input-validator.ts';
-import { BodyParsePool } from './body-parse-pool.ts';
 import { readBody } from './body-reader.ts';
-import { HEADER_CONTENT_LENGTH, PARSE_HEAP_MB, parseInferBody } from './infer-body.ts';
-import type { ParsedInferBody } from './infer-body.ts';
+import { HEADER_CONTENT_LENGTH, jsonPartLength, parseInferBody } from './infer-body.ts';
+import type { InferBodyLimits, ParsedInferBody } from './infer-body.ts';
 import { binaryOutputSelector, sendInferResult } from './infer-response.ts';
 import { MODEL_PATH } from './model-routes.ts';
 import { modelTarget } from './model-target.ts';
@@ -29,10 +28,20 @@ const ACCEPTED_CONTENT_TYPES = new Set([
 /** JSON is UTF-8 (RFC 8259); ASCII is a subset of it. Any other charset would be misread, so it is a 415. */
 const ACCEPTED_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
 
+/** The charset parameter among `parameters` (the part after the media type's first ';'), if any. */
+function charsetOf(parameters: string): string | undefined {
+  for (const parameter of parameters.split(';')) {
+    const charset = /^\s*charset\s*=\s*"?([^"\s]*)"?\s*$/i.exec(parameter)?.[1];
+    if (charset !== undefined) return charset;
+  }
+  return undefined;
+}
+
 function requireSupportedContentType(req: Request, _res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header !== undefined) {
-    const [type = '', ...parameters] = header.split(';');
+    const separator = header.indexOf(';');
+    const type = separator === -1 ? header : header.slice(0, separator);
     if (!ACCEPTED_CONTENT_TYPES.has(type.trim().toLowerCase())) {
       next(
         new GatewayError(
@@ -42,7 +51,7 @@ function requireSupportedContentType(req: Request, _res: Response, next: NextFun
       );
       return;
     }
-    const charset = parameters.map((parameter) => /^\s*charset\s*=\s*"?([^"\s]*)"?\s*$/i.exec(parameter)?.[1]).find((value) => value !== undefined);
+    const charset = separator === -1 ? undefined : charsetOf(header.slice(separator + 1));
     if (charset !== undefined && !ACCEPTED_CHARSETS.has(charset.toLowerCase())) {
       next(new GatewayError('UNSUPPORTED_MEDIA_TYPE', `header Content-Type: charset "${charset}" is not supported; JSON bodies are UTF-8`));
       return;
@@ -83,20 +92,28 @@ function shutDownError(cause?: unknown): GatewayError {
 }
 
 export function registerInferRoute(router: Router, services: HttpServices): void {
-  const { config, catalog, dispatcher, gate } = services;
+  const { config, catalog, dispatcher, gate, parsePool } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
   const bodyLimits = { limitBytes: config.BODY_LIMIT_BYTES, maxInflateRatio: config.MAX_INFLATE_RATIO };
   const budget = new ParseBudget(config.PARSE_BUDGET_BYTES);
-  const parsePool = new BodyParsePool({ threads: config.PARSE_WORKERS, heapMb: PARSE_HEAP_MB });
 
-  /** Reads and parses the body within the budget; large bodies are parsed off the event loop. */
+  /** The parse limits for a model of `modelInputs` inputs, built once per count rather than per request. */
+  const parseLimitsByInputs = new Map<number, InferBodyLimits>();
+  const parseLimitsFor = (modelInputs: number): InferBodyLimits => {
+    let found = parseLimitsByInputs.get(modelInputs);
+    if (found === undefined) parseLimitsByInputs.set(modelInputs, (found = Object.freeze({ ...limits, modelInputs })));
+    return found;
+  };
+
+  /** Reads and parses the body within the budget; large JSON parts are parsed off the event loop. */
   async function readInferBody(req: Request, modelInputs: number, signal: AbortSignal): Promise<ParsedInferBody> {
     const lease = budget.lease();
     try {
       const raw = await readBody(req, lease, bodyLimits, signal);
-      const parseLimits = { ...limits, modelInputs };
+      const parseLimits = parseLimitsFor(modelInputs);
       const headerLength = req.get(HEADER_CONTENT_LENGTH);
-      return raw.length > config.PARSE_OFFLOAD_BYTES
+      // Only the JSON part costs parsing: binary tensor data is sliced, never parsed.
+      return jsonPartLength(raw.length, headerLength) > config.PARSE_OFFLOAD_BYTES
         ? await parsePool.parse(raw, headerLength, parseLimits, signal)
         : parseInferBody(raw, headerLength, parseLimits);
     } finally {
@@ -127,7 +144,9 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     context.model = target.model;
     const shed = dispatcher.shedding(target.model);
     if (shed !== undefined) throw shed;
-    const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal);
+    const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal).catch((error: unknown) => {
+      throw gate.expired.aborted ? shutDownError(error) : error;
+    });
     const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
     const deadline = arrived + timeoutMs;
     const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits, parsed.encodedInputs);

@@ -73,8 +73,3 @@ export function scanJson(json: Uint8Array, maxDepth: number): JsonScan {
   }
   return { ok: true, scalars: values - containers, containers, members };
 }
-
-/** True when no object or array in `json` nests deeper than `maxDepth`. */
-export function nestsWithin(json: Uint8Array, maxDepth: number): boolean {
-  return scanJson(json, maxDepth).ok;
-}

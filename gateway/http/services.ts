@@ -6,6 +6,7 @@ import type { ModelCatalog } from '../models/model-catalog.ts';
 import type { ReadinessMonitor } from '../models/readiness-monitor.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { BodyParsePool } from './body-parse-pool.ts';
 import type { DrainGate } from './drain-gate.ts';
 
 export interface HttpServices {
@@ -17,4 +18,6 @@ export interface HttpServices {
   readonly gate: DrainGate;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** Parse threads for large bodies; the owner closes them at shutdown. */
+  readonly parsePool: BodyParsePool;
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseCostBytes } from '../../../gateway/http/json-body.ts';
-import { nestsWithin, scanJson } from '../../../gateway/http/json-scan.ts';
+import { scanJson } from '../../../gateway/http/json-scan.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
-describe('nestsWithin', () => {
+describe('scanJson refuses nesting deeper than its limit', () => {
   it.each([
     ['{}', 1, true],
     ['{"a":[1,[2]]}', 3, true],
@@ -13,7 +13,7 @@ describe('nestsWithin', () => {
     ['{"a":"\\"[[[["}', 1, true],
     ['[' .repeat(1_000_000), 64, false],
   ])('%s within %i -> %s', (text, depth, expected) => {
-    expect(nestsWithin(bytes(text), depth)).toBe(expected);
+    expect(scanJson(bytes(text), depth).ok).toBe(expected);
   });
 });
 
