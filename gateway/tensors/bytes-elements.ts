@@ -12,9 +12,10 @@ import type { TensorDataError } from './tensor-data-error.ts';
 import { describeValue } from './describe-value.ts';
 
 /**
- * Length-prefixed UTF-8 of each element. Every element must be a string (the error names the first
- * that is not). Sizes the output once: one pass for the lengths, one to write. Lone surrogates
- * become U+FFFD, as with TextEncoder.
+ * Length-prefixed UTF-8 of each element. Every element must be a string of whole characters (the error
+ * names the first that is not): a lone surrogate (a JSON "\ud800" escape) has no UTF-8 form, and
+ * turning it into U+FFFD would change the client's data silently, as invalid UTF-8 would (refused too).
+ * Sizes the output once: one pass for the lengths, one to write.
  */
 export function encodeBytesElements(elements: readonly unknown[]): Result<Uint8Array, TensorDataError> {
   const count = elements.length;
@@ -23,6 +24,9 @@ export function encodeBytesElements(elements: readonly unknown[]): Result<Uint8A
     const element = elements[i];
     if (typeof element !== 'string') {
       return err(elementError('type', i, `expected a string for BYTES, got ${describeValue(element)}`));
+    }
+    if (!element.isWellFormed()) {
+      return err(elementError('type', i, 'holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), which is no character; send valid text, or the bytes as binary data'));
     }
     total += Buffer.byteLength(element, 'utf8');
   }

@@ -18,6 +18,14 @@ describe('BYTES elements', () => {
     expect(decodeBytesElements(unaligned(fromHex(bytes)))).toEqual({ ok: true, value: strings });
   });
 
+  it.each([['\ud800'], ['a\udfffb'], ['\udc00\ud800']])('refuses a lone surrogate (%j) instead of turning it into U+FFFD', (text) => {
+    const encoded = encodeBytesElements(['ok', text]);
+    expect(encoded.ok).toBe(false);
+    expect(!encoded.ok && encoded.error).toMatchObject({ index: 1, message: expect.stringMatching(/^element 1: .*surrogate/) });
+    // A proper pair is one character, kept.
+    expect(encodeBytesElements(['\ud83d\ude00']).ok).toBe(true);
+  });
+
   it('writes a length above 255 little-endian', () => {
     const encoded = encodeBytesElements(['x'.repeat(0x0102)]);
     expect(encoded.ok && hex(encoded.value.subarray(0, 4))).toBe('02 01 00 00');
