@@ -132,7 +132,9 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       const { drained } = await stopper.stop(reason, () => dispatcher.close());
       await parsePool.close();
       monitor.stop();
-      await backend.close();
+      // Every request has been answered or cut off: runs still in progress (embedded: ONNX Runtime cannot
+      // cancel them) have nobody waiting, so they are ended rather than awaited without a bound.
+      await backend.close({ now: true });
       logger.info({ drained }, 'gateway stopped');
       return { drained };
     })();

@@ -95,5 +95,6 @@ export interface Backend {
   /** Seconds until the link will be tried again, when it is open. */
   retryAfterSeconds(): number;
   /** Closes connections; safe to call twice. */
-  close(): Promise<void>;
+  /** `now`: end work in progress at once rather than wait for it (shutdown after the drain). */
+  close(options?: { readonly now?: boolean }): Promise<void>;
 }

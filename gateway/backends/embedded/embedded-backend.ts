@@ -162,9 +162,14 @@ export class EmbeddedBackend implements Backend {
     return RETRY_AFTER_SECONDS;
   }
 
-  /** Stops polling and releases every session once the requests running on it finished. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops polling and releases every session once the requests running on it finished; with `now`, ends
+   * the session workers at once, runs in progress included (they fail SHUTTING_DOWN): after the drain
+   * nobody waits for them, and an ONNX Runtime run cannot be cancelled. Idempotent.
+   */
+  close(options: { readonly now?: boolean } = {}): Promise<void> {
     this.#closing ??= this.#repository.close();
+    if (options.now === true) return Promise.all([this.#closing, this.#repository.terminateAll()]).then(() => undefined);
     return this.#closing;
   }
 

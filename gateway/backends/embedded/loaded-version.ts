@@ -41,6 +41,11 @@ export class LoadedVersion {
   #retiring = false;
   #released: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
+  #markReleased!: () => void;
+  /** Resolves once the worker is gone (retired and released, or terminated). */
+  readonly whenReleased = new Promise<void>((resolve) => {
+    this.#markReleased = resolve;
+  });
 
   private constructor(version: number, config: EmbeddedModelConfig, stamp: string, labels: Readonly<Record<string, readonly string[]>>, worker: SessionWorker) {
     this.version = version;
@@ -84,7 +89,7 @@ export class LoadedVersion {
   /** Ends the worker now, runs in progress included (shutdown past its grace). */
   terminate(): Promise<void> {
     this.#retiring = true;
-    return this.#worker.terminate();
+    return this.#worker.terminate().finally(() => this.#markReleased());
   }
 
   /** Counts one request in; false once the version is retiring (the caller must pick another). */
@@ -117,7 +122,9 @@ export class LoadedVersion {
     this.#released ??= new Promise<void>((resolve) => {
       if (this.#inFlight === 0) resolve();
       else this.#onDrained = resolve;
-    }).then(() => this.#worker.release());
+    })
+      .then(() => this.#worker.release())
+      .finally(() => this.#markReleased());
     return this.#released;
   }
 }

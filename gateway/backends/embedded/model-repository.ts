@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RepositoryEntry } from '../backend.ts';
-import type { SessionSettings } from './loaded-version.ts';
+import type { LoadedVersion, SessionSettings } from './loaded-version.ts';
 import { directoryExists, listModelDirectories } from './model-files.ts';
 import { RepositoryModel } from './repository-model.ts';
 
@@ -20,6 +20,8 @@ export interface ModelRepositoryOptions {
 export class ModelRepository {
   readonly #options: ModelRepositoryOptions;
   readonly #models = new Map<string, RepositoryModel>();
+  /** Every loaded session not yet released, of any model (removed models' included), for terminateAll(). */
+  readonly #sessions = new Set<LoadedVersion>();
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #scanProblem: string | undefined;
@@ -74,6 +76,11 @@ export class ModelRepository {
     const model = this.#models.get(name);
     if (model === undefined) throw new GatewayError('MODEL_NOT_FOUND', `unknown model '${name}'`);
     await model.unload();
+  }
+
+  /** Ends every session's worker now, runs in progress included (shutdown past its grace). */
+  async terminateAll(): Promise<void> {
+    await Promise.all([...this.#sessions].map((session) => session.terminate()));
   }
 
   /** Stops polling, waits for a running scan, releases every session once its requests finished. Idempotent. */
@@ -132,7 +139,7 @@ export class ModelRepository {
   #modelFor(name: string): RepositoryModel {
     let model = this.#models.get(name);
     if (model === undefined) {
-      model = new RepositoryModel(name, this.#options.root, this.#options.settings, this.#options.logger);
+      model = new RepositoryModel(name, this.#options.root, this.#options.settings, this.#options.logger, this.#sessions);
       this.#models.set(name, model);
     }
     return model;

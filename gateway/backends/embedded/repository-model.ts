@@ -24,6 +24,8 @@ export class RepositoryModel {
   readonly #settings: SessionSettings;
   readonly #logger: Logger;
   readonly #slots = new Map<number, VersionSlot>();
+  /** The repository's set of sessions not yet released (shared by its models). */
+  readonly #sessions: Set<LoadedVersion>;
   #configStamp: string | undefined;
   #config: EmbeddedModelConfig | undefined;
   /** Why config.pbtxt as it is now cannot be used; while set, the model is left as it was. */
@@ -33,8 +35,9 @@ export class RepositoryModel {
   #unloaded = false;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger) {
+  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger, sessions = new Set<LoadedVersion>()) {
     this.name = name;
+    this.#sessions = sessions;
     this.#directory = join(repository, name);
     this.#settings = settings;
     this.#logger = logger.child({ model: name });
@@ -195,6 +198,8 @@ export class RepositoryModel {
     try {
       if (stamp.endsWith(`|${MISSING}`)) throw new Error(`${path} does not exist`);
       const loaded = await LoadedVersion.load(path, version, config, stamp, this.#settings);
+      this.#sessions.add(loaded);
+      void loaded.whenReleased.then(() => this.#sessions.delete(loaded));
       const loadedSlot = slot;
       loaded.onDied = (reason) => this.#workerDied(loadedSlot, loaded, reason);
       const previous = slot.loaded(loaded);

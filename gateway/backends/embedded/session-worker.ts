@@ -23,6 +23,7 @@ const WORKER_URL = new URL(`./session-worker-main${extname(fileURLToPath(import.
  * thread lives on); its version is then reloaded (LoadedVersion's onDied).
  */
 export const DEFAULT_WORKER_HEAP_MB = 256;
+const TERMINATED = 'was terminated';
 
 export interface SessionMetadata {
   readonly inputs: readonly InferenceSession.ValueMetadata[];
@@ -82,7 +83,10 @@ export class SessionWorker {
 
   /** Runs a job in the worker; the job's input bytes are copied once and handed over. */
   run(job: RunJob): Promise<readonly RawTensor[]> {
-    if (this.#gone !== undefined) return Promise.reject(new GatewayError('MODEL_NOT_READY', `model '${job.model}' version ${job.version}: the session worker ${this.#gone}`));
+    if (this.#gone !== undefined) {
+      const code = this.#gone === TERMINATED ? 'SHUTTING_DOWN' : 'MODEL_NOT_READY';
+      return Promise.reject(new GatewayError(code, `model '${job.model}' version ${job.version}: the session worker ${this.#gone}`));
+    }
     const id = this.#nextId++;
     // new Uint8Array(view) copies (a Buffer's slice() would be a view of its pool, which cannot move).
     const inputs = job.inputs.map((input) => ({ ...input, data: new Uint8Array(input.data) }));
@@ -112,7 +116,7 @@ export class SessionWorker {
 
   /** Ends the thread now, runs in progress included (they fail with SHUTTING_DOWN): shutdown past its grace. */
   async terminate(): Promise<void> {
-    this.#gone ??= 'was terminated';
+    this.#gone ??= TERMINATED;
     this.#rejectPending(new GatewayError('SHUTTING_DOWN', 'the gateway shut down during the run'));
     this.#onReleased?.();
     await this.#worker.terminate();
