@@ -20,7 +20,7 @@ export class DirectDispatcher implements InferDispatcher {
   }
 
   /** Nothing queues here: every request goes to the backend at once. */
-  shedding(): GatewayError | undefined {
+  refuseIfFull(): GatewayError | undefined {
     return undefined;
   }
 

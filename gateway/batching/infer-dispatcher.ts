@@ -18,7 +18,7 @@ export interface InferDispatcher {
    * the HTTP layer can answer before reading the body (counted as shed: the caller must refuse the
    * request with it); undefined when the model takes requests.
    */
-  shedding(model: string): GatewayError | undefined;
+  refuseIfFull(model: string): GatewayError | undefined;
   /** Lets queued and in-flight work finish; safe to call twice. */
   close(): Promise<void>;
 }

@@ -98,8 +98,11 @@ export class MicroBatcher implements InferDispatcher {
     return member.promise;
   }
 
-  /** A model whose rows waiting or at the backend already reach QUEUE_LIMIT_ROWS refuses even one more row. */
-  shedding(model: string): GatewayError | undefined {
+  /**
+   * A model whose rows waiting or at the backend already reach QUEUE_LIMIT_ROWS refuses even one more
+   * row: the refusal, counted as shed (a command, not a query: the caller must refuse with it).
+   */
+  refuseIfFull(model: string): GatewayError | undefined {
     const state = this.#models.get(model);
     return state === undefined ? undefined : this.#queueFull(model, state, 1, this.#now());
   }

@@ -142,7 +142,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     const signature = await catalog.signature(target.model, target.version);
     // Only a model the backend knows becomes a metric label: client-chosen names would explode cardinality.
     context.model = target.model;
-    const shed = dispatcher.shedding(target.model);
+    const shed = dispatcher.refuseIfFull(target.model);
     if (shed !== undefined) throw shed;
     const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal).catch((error: unknown) => {
       throw gate.expired.aborted ? shutDownError(error) : error;

@@ -335,13 +335,13 @@ describe('load shedding', () => {
 
   it('says before a request is read that a full queue would shed it, and only then', async () => {
     const b = batcher({ queueLimitRows: 4, maxInflightBatches: 1, windowMs: 1000 });
-    expect(b.shedding('m')).toBeUndefined();
+    expect(b.refuseIfFull('m')).toBeUndefined();
     occupyLink(b); // 1 row at the backend
     const waiting = [settle(b.dispatch(request(2, 0), context(2)))];
-    expect(b.shedding('m')).toBeUndefined(); // 3 of 4 rows held: one more row fits
+    expect(b.refuseIfFull('m')).toBeUndefined(); // 3 of 4 rows held: one more row fits
     waiting.push(settle(b.dispatch(request(1, 0), context(1))));
-    expect(b.shedding('m')).toMatchObject({ code: 'QUEUE_FULL', status: 429, retryAfterSeconds: expect.any(Number) });
-    expect(b.shedding('other')).toBeUndefined();
+    expect(b.refuseIfFull('m')).toMatchObject({ code: 'QUEUE_FULL', status: 429, retryAfterSeconds: expect.any(Number) });
+    expect(b.refuseIfFull('other')).toBeUndefined();
     b.destroy(new GatewayError('SHUTTING_DOWN', 'test over'));
     // The waiting requests are answered by destroy(), not left pending (or unhandled).
     for (const result of await Promise.all(waiting)) expect(result).toMatchObject({ ok: false, error: { code: 'SHUTTING_DOWN' } });
