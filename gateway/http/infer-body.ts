@@ -39,7 +39,8 @@ export const PARSE_HEAP_MB = 256;
 
 /**
  * Heap one parse may need, as estimated before parsing: three quarters of a parse thread's heap. A thread
- * that ran out of heap would take the process with it, so the estimate (json-body.ts) errs high.
+ * that runs out of heap dies alone (413, see body-parse-pool.ts), but a parse on the event loop would
+ * take the process with it, so the estimate (json-body.ts) errs high.
  */
 export const MAX_PARSE_BYTES = (PARSE_HEAP_MB * 1024 * 1024 * 3) / 4;
 
@@ -50,7 +51,8 @@ export const MAX_PARSE_BYTES = (PARSE_HEAP_MB * 1024 * 1024 * 3) / 4;
 export function parseAllowance(limits: InferBodyLimits): ParseAllowance {
   return {
     maxScalars: limits.maxTensorElements * limits.modelInputs + SHAPE_SCALARS,
-    scalarsReason: `the model's ${limits.modelInputs} input(s) may hold ${limits.maxTensorElements} elements each (MAX_TENSOR_ELEMENTS)`,
+    // Built only for the error that quotes it.
+    scalarsReason: () => `the model's ${limits.modelInputs} input(s) may hold ${limits.maxTensorElements} elements each (MAX_TENSOR_ELEMENTS)`,
     maxParseBytes: MAX_PARSE_BYTES,
   };
 }

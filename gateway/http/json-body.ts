@@ -11,12 +11,12 @@ import type { JsonCounts } from './json-scan.ts';
 export interface ParseAllowance {
   /** Most numbers, strings and literals. */
   readonly maxScalars: number;
-  readonly scalarsReason: string;
+  readonly scalarsReason: () => string;
   /** Most bytes of heap JSON.parse may need, as estimated by parseCostBytes. */
   readonly maxParseBytes: number;
 }
 
-const UNLIMITED: ParseAllowance = { maxScalars: Number.POSITIVE_INFINITY, scalarsReason: '', maxParseBytes: Number.POSITIVE_INFINITY };
+const UNLIMITED: ParseAllowance = { maxScalars: Number.POSITIVE_INFINITY, scalarsReason: () => '', maxParseBytes: Number.POSITIVE_INFINITY };
 
 // Heap per parsed value, measured with node 24 (JSON.parse, then gc): a number in an array that also
 // holds a non-number, or a distinct short string, takes 32-33 bytes; an array or object 43-68 bytes
@@ -41,7 +41,7 @@ export function parseJsonBody(bytes: Uint8Array, maxDepth: number, allowance: Pa
   const scan = scanJson(bytes, maxDepth);
   if (!scan.ok) throw new GatewayError('INVALID_JSON', `body: JSON nests deeper than ${maxDepth} levels (MAX_JSON_DEPTH)`);
   if (scan.scalars > allowance.maxScalars) {
-    throw new GatewayError('TOO_LARGE_TENSOR', `body: holds ${scan.scalars} numbers, strings or literals, more than ${allowance.maxScalars}: ${allowance.scalarsReason}`);
+    throw new GatewayError('TOO_LARGE_TENSOR', `body: holds ${scan.scalars} numbers, strings or literals, more than ${allowance.maxScalars}: ${allowance.scalarsReason()}`);
   }
   const cost = parseCostBytes(bytes.length, ascii, scan);
   if (cost > allowance.maxParseBytes) {
