@@ -77,6 +77,8 @@ export class FakeTriton {
   readonly calls = new Map<string, number>();
   serverReady = true;
   readonly notReadyModels = new Set<string>();
+  /** Reasons the repository index gives for a model (Triton's own words: paths, tracebacks). */
+  readonly indexReasons = new Map<string, string>();
   /** Faults returned by the next ModelInfer calls, in order. */
   readonly inferFaults: Fault[] = [];
   /** A fault returned by every call of any RPC while set (e.g. a sick Triton). */
@@ -150,7 +152,7 @@ export class FakeTriton {
           name: model.name,
           version: model.versions.at(-1),
           state: this.notReadyModels.has(model.name) ? 'UNAVAILABLE' : 'READY',
-          reason: '',
+          reason: this.indexReasons.get(model.name) ?? '',
         })),
       }),
       RepositoryModelLoad: (request) => {

@@ -4,10 +4,11 @@
 // (a failed load leaves the old one serving); a removed directory is retired at once, its running
 // requests finishing first. Syncs, loads and unloads of one model run one at a time.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RepositoryEntry } from '../backend.ts';
+import { clientDetails } from '../client-details.ts';
 import { LoadedVersion } from './loaded-version.ts';
 import type { SessionSettings } from './loaded-version.ts';
 import { parseModelConfig } from './model-config.ts';
@@ -21,6 +22,8 @@ const MISSING = 'missing';
 export class RepositoryModel {
   readonly name: string;
   readonly #directory: string;
+  /** The repository directory with a trailing separator: cut from reasons, so clients read relative paths. */
+  readonly #root: string;
   readonly #settings: SessionSettings;
   readonly #logger: Logger;
   readonly #slots = new Map<number, VersionSlot>();
@@ -39,6 +42,7 @@ export class RepositoryModel {
     this.name = name;
     this.#sessions = sessions;
     this.#directory = join(repository, name);
+    this.#root = join(repository, sep);
     this.#settings = settings;
     this.#logger = logger.child({ model: name });
   }
@@ -165,14 +169,20 @@ export class RepositoryModel {
       this.#configProblem = undefined;
       return this.#config;
     } catch (error) {
-      this.#configProblem = error instanceof Error ? error.message : String(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#configProblem = this.#forClients(reason);
       const keeps = this.readyVersions();
       this.#logger.warn(
-        { reason: this.#configProblem, servingVersions: keeps },
+        { reason, servingVersions: keeps },
         keeps.length > 0 ? 'model config unusable; the loaded versions keep serving' : 'model config unusable; model not loaded',
       );
       return undefined;
     }
+  }
+
+  /** A reason as clients read it (index, MODEL_NOT_READY, a failed load): paths relative to the repository; the log keeps it whole. */
+  #forClients(reason: string): string {
+    return clientDetails(reason.split(this.#root).join(''));
   }
 
   /** A dead worker's version goes UNAVAILABLE at once and is loaded again (a crash is not a file change). */
@@ -209,7 +219,7 @@ export class RepositoryModel {
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      slot.failed(stamp, reason);
+      slot.failed(stamp, this.#forClients(reason));
       this.#logger.warn(
         { version, reason },
         replacing ? 'model version failed to reload; the loaded session keeps serving' : 'model version failed to load',

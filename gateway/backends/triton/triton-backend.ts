@@ -30,6 +30,7 @@ import type {
 import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
+import { clientDetails } from '../client-details.ts';
 
 export interface TritonBackendOptions {
   readonly address: string;
@@ -101,7 +102,8 @@ export class TritonBackend implements Backend {
 
   async repositoryIndex(readyOnly: boolean, options: CallOptions): Promise<readonly RepositoryEntry[]> {
     const response = await this.#call<RepositoryIndexResponseMessage>('RepositoryIndex', { repository_name: '', ready: readyOnly }, options);
-    return response.models.map(({ name, version, state, reason }) => ({ name, version, state, reason }));
+    // Triton's reasons carry its file paths and Python tracebacks: clients read them without.
+    return response.models.map(({ name, version, state, reason }) => ({ name, version, state, reason: clientDetails(reason) }));
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {

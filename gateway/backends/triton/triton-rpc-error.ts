@@ -4,6 +4,7 @@
 // address and socket errors); those stay in `details`, for the log.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GatewayError } from '../../errors.ts';
+import { clientDetails } from '../client-details.ts';
 import { grpcStatusName, mapGrpcStatus } from './grpc-status-map.ts';
 import type { CallFacts } from './grpc-status-map.ts';
 
@@ -15,17 +16,6 @@ const TRANSPORT_SUMMARY: ReadonlyMap<number, string> = new Map([
   [GrpcStatus.INTERNAL, 'the connection to Triton broke during the call'],
 ]);
 
-// Triton's own words keep what a client can act on, not where things are: an address (IPv4 or bracketed
-// IPv6, with port), absolute file paths of the server, and the Python traceback its Python backend
-// appends after "At:".
-const ADDRESS = /\b(?:remote_addr=)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d+\b/gi;
-const ABSOLUTE_PATH = /(?<![\w.])(?:\/[\w.@+-]+){2,}\/?/g;
-const TRACEBACK = /\s*\bAt:\n[\s\S]*$/;
-
-/** Triton's details as a client may read them. */
-export function clientDetails(details: string): string {
-  return details.replace(TRACEBACK, '').replace(ADDRESS, '<address>').replace(ABSOLUTE_PATH, '<path>').trim();
-}
 
 export class TritonRpcError extends GatewayError {
   readonly grpcStatus: number;
