@@ -4,7 +4,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
-import { connectionGuard } from './connection-guard.ts';
+import { connectionGuard, guardAnswers } from './connection-guard.ts';
 import { registerDocsRoute } from './docs-route.ts';
 import { errorMiddleware } from './error-response.ts';
 import { registerHealthRoutes } from './health-routes.ts';
@@ -48,6 +48,7 @@ export function createApp(services: HttpServices): express.Express {
 
   const openApi = buildOpenApiDocument(GATEWAY_VERSION);
   const router = express.Router({ caseSensitive: true, strict: true });
+  guardAnswers(app.response, { gate: services.gate, metrics: services.metrics, writeTimeoutMs: services.config.WRITE_TIMEOUT_MS });
   app.use(
     connectionGuard({
       gate: services.gate,

@@ -3,10 +3,13 @@
 // that is not all in after BODY_TIMEOUT_MS, is answered 408 REQUEST_TIMEOUT and the connection closed; an answer the client stops reading for
 // WRITE_TIMEOUT_MS has its connection destroyed, which frees the answer's buffers; and an answer
 // written while the gateway drains carries Connection: close, so keep-alive clients reconnect elsewhere.
-// Both timeouts are the socket's own idle timer (node refreshes it on every chunk read, and while a
-// write makes progress), armed only in their phase: never while the gateway itself is working.
+// Both idle timeouts are the socket's own timer (node refreshes it on every chunk read, and while a
+// write makes progress), armed only in their phase: never while the gateway itself is working. The
+// answer side lives on the app's response prototype (express's app.response), not in a closure per
+// request: a request without a body costs nothing here, and the write timer is armed only when an
+// answer's bytes do not all fit the socket at once (small answers never pay for it).
 // The headers timeout is node's (server.headersTimeout, set in gateway.ts): it answers 408 itself.
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
@@ -22,11 +25,25 @@ export interface ConnectionGuardOptions {
   readonly writeTimeoutMs: number;
 }
 
+/** The body watch of a request whose body is still arriving: ended when the answer starts. */
+const stopBodyWatch = Symbol('stopBodyWatch');
+/** Set once the write timer of an answer is armed. */
+const writeWatched = Symbol('writeWatched');
+
+interface GuardedResponse extends ServerResponse {
+  [stopBodyWatch]?: (clearTimer: boolean) => void;
+  [writeWatched]?: true;
+}
+
+/** The body phase: BODY_IDLE_TIMEOUT_MS between bytes and BODY_TIMEOUT_MS in all; nothing for a bodiless request. */
 export function connectionGuard(options: ConnectionGuardOptions) {
-  const { gate, metrics, bodyIdleTimeoutMs, bodyTimeoutMs, writeTimeoutMs } = options;
+  const { metrics, bodyIdleTimeoutMs, bodyTimeoutMs } = options;
   return (req: Request, res: Response, next: NextFunction): void => {
-    let bodyWatched = false;
-    let bodyTimer: NodeJS.Timeout | undefined;
+    if (bodyPending(req)) watchBody(req, res);
+    next();
+  };
+
+  function watchBody(req: Request, res: Response & GuardedResponse): void {
     const cutBody = (error: GatewayError): void => {
       stopWatchingBody(false);
       metrics.slowClientsCut.inc({ phase: 'body' });
@@ -46,51 +63,57 @@ export function connectionGuard(options: ConnectionGuardOptions) {
       else cutBody(new GatewayError('REQUEST_TIMEOUT', `body: not all in after ${bodyTimeoutMs} ms (BODY_TIMEOUT_MS)`));
     };
     const stopWatchingBody = (clearTimer: boolean): void => {
-      if (!bodyWatched) return;
-      bodyWatched = false;
+      if (res[stopBodyWatch] === undefined) return;
+      res[stopBodyWatch] = undefined;
       clearTimeout(bodyTimer);
-      req.off('timeout', onBodyIdle);
-      req.off('end', onBodyEnd);
+      req.off('timeout', onBodyIdle).off('end', onBodyEnd);
+      res.off('close', onClose);
       // Node keeps the socket's timer at 0 while a request is being served; give it back that way.
       if (clearTimer) req.socket?.setTimeout(0);
     };
     const onBodyEnd = (): void => stopWatchingBody(true);
-    if (bodyPending(req)) {
-      bodyWatched = true;
-      bodyTimer = setTimeout(onBodyTooLong, bodyTimeoutMs).unref();
-      req.setTimeout(bodyIdleTimeoutMs, onBodyIdle);
-      req.once('end', onBodyEnd);
-    }
-
-    const onWriteStalled = (): void => {
-      metrics.slowClientsCut.inc({ phase: 'write' });
-      res.destroy();
-    };
-    beforeHeaders(res, () => {
-      if (gate.draining) res.setHeader('Connection', 'close');
-      // From here the socket's timer measures the client: the time since its last read of our bytes.
-      stopWatchingBody(false);
-      res.setTimeout(writeTimeoutMs, onWriteStalled);
-    });
-    // After 'finish' node arms its keep-alive timer on the socket; only our listener goes.
-    res.once('finish', () => res.off('timeout', onWriteStalled));
-    res.once('close', () => {
-      stopWatchingBody(false);
-      res.off('timeout', onWriteStalled);
-    });
-    next();
-  };
+    const onClose = (): void => stopWatchingBody(false);
+    res[stopBodyWatch] = stopWatchingBody;
+    const bodyTimer = setTimeout(onBodyTooLong, bodyTimeoutMs).unref();
+    req.setTimeout(bodyIdleTimeoutMs, onBodyIdle);
+    req.once('end', onBodyEnd);
+    res.once('close', onClose);
+  }
 }
 
 /**
- * Runs `listener` once, right before the status line and headers go out (the last moment a header can
- * be set): every answer passes through writeHead, implicitly or not.
+ * The answer phase, installed once on the app's response prototype: Connection: close while draining,
+ * and WRITE_TIMEOUT_MS without progress once an answer's bytes wait for the client.
  */
-function beforeHeaders(res: ServerResponse, listener: () => void): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
-    res.writeHead = writeHead;
-    if (!res.headersSent) listener();
-    return writeHead.apply(this, args);
+export function guardAnswers(response: ServerResponse, options: Pick<ConnectionGuardOptions, 'gate' | 'metrics' | 'writeTimeoutMs'>): void {
+  const { gate, metrics, writeTimeoutMs } = options;
+  const base = ServerResponse.prototype;
+  const watchWrites = (res: GuardedResponse): void => {
+    // Bytes the kernel did not take at once: from here the socket's timer measures the client (node
+    // refreshes it whenever a write makes progress, and replaces it with its keep-alive timer after 'finish').
+    if (res[writeWatched] === true || res.destroyed || (res.socket?.writableLength ?? 0) === 0) return;
+    res[writeWatched] = true;
+    res.setTimeout(writeTimeoutMs, () => {
+      metrics.slowClientsCut.inc({ phase: 'write' });
+      res.destroy();
+    });
+  };
+  response.writeHead = function (this: GuardedResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    // The last moment a header can be set: every answer passes through writeHead, implicitly or not.
+    if (!this.headersSent) {
+      if (gate.draining) this.setHeader('Connection', 'close');
+      this[stopBodyWatch]?.(true);
+    }
+    return base.writeHead.apply(this, args);
   } as ServerResponse['writeHead'];
+  response.write = function (this: GuardedResponse, ...args: Parameters<ServerResponse['write']>) {
+    const flushed = base.write.apply(this, args);
+    if (!flushed) watchWrites(this);
+    return flushed;
+  } as ServerResponse['write'];
+  response.end = function (this: GuardedResponse, ...args: Parameters<ServerResponse['end']>) {
+    const result = base.end.apply(this, args);
+    watchWrites(this);
+    return result;
+  } as ServerResponse['end'];
 }
