@@ -70,7 +70,7 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
     // A body of known length is written into one buffer of its own (no second copy when it is joined, and
     // it can move to a parse thread as it is), grown as bytes arrive; other bodies are joined at the end.
     const known = inflater === undefined && declared !== undefined;
-    let whole = known ? Buffer.allocUnsafeSlow(Math.min(declared, FIRST_CAPACITY_BYTES)) : undefined;
+    let whole: Buffer | undefined = known ? Buffer.allocUnsafeSlow(Math.min(declared, FIRST_CAPACITY_BYTES)) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     let produced = 0;
@@ -118,8 +118,9 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
         if (!lease.take(chunk.length)) return finish(budgetExhausted(chunk.length));
       } else if (whole !== undefined && declared !== undefined) {
         // Node's parser never delivers more than Content-Length bytes, so the buffer never outgrows it.
-        if (produced + chunk.length > whole.length) whole = grown(whole, produced, Math.min(declared, Math.max(2 * whole.length, produced + chunk.length)));
-        whole.set(chunk, produced);
+        let into = whole;
+        if (produced + chunk.length > into.length) into = whole = grown(into, produced, Math.min(declared, Math.max(2 * into.length, produced + chunk.length)));
+        into.set(chunk, produced);
         produced += chunk.length;
         return;
       } else produced += chunk.length;
