@@ -4,9 +4,10 @@
 // too large for its output cap (checks made before running, on the batch's combined rows) is retried in
 // halves, so only the guilty requests fail. A batch the model failed on (one member's data can fail the
 // whole concatenated call) is retried in halves too, but this re-sends requests to the model: when both
-// halves fail as well the model is taken to be broken and every member gets the error, so a model that
-// fails everything costs 3 calls per batch, not 2n-1. Any other failure is every member's. The call is
-// cancelled when every member's client has left.
+// halves fail as well (a broken model, or guilty members on both sides) each member goes alone, so a
+// model that fails everything costs n+3 calls for a batch of n and each request is sent at most 3 times,
+// not 2n-1 calls and log2(n)+1 sends. Any other failure is every member's. The call is cancelled when
+// every member's client has left.
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import type { BatchMember } from './batch-member.ts';
@@ -81,18 +82,23 @@ async function afterFailure(backend: Backend, live: readonly BatchMember[], fail
   for (const member of live) member.reject(failure);
 }
 
-/** Each half once; a half that fails goes on halving only if the other half succeeded (one guilty side). */
+/**
+ * Each half once; a failed half goes on halving while the other half succeeded (the guilty side). When
+ * both fail, every member of both goes alone: only its own data can fail it, and no request of a model
+ * that fails everything is sent more than 3 times.
+ */
 async function halveModelError(backend: Backend, live: readonly BatchMember[], id: string): Promise<void> {
   const split = Math.ceil(live.length / 2);
   const halves = [live.slice(0, split), live.slice(split)].map((members) => members.filter((member) => !member.settled));
   const failures = await Promise.all(halves.map((members, index) => callOnce(backend, members, `${id}${index === 0 ? 'a' : 'b'}`)));
-  const brokenModel = failures.every((failure, index) => failure?.code === 'MODEL_ERROR' || halves[index]?.length === 0);
+  const bothFailed = failures.every((failure, index) => failure?.code === 'MODEL_ERROR' || halves[index]?.length === 0);
   await Promise.all(
     halves.map(async (members, index) => {
       const failure = failures[index];
+      const half = `${id}${index === 0 ? 'a' : 'b'}`;
       if (failure === undefined) return;
-      if (brokenModel) for (const member of members) member.reject(failure);
-      else await afterFailure(backend, members, failure, `${id}${index === 0 ? 'a' : 'b'}`);
+      if (bothFailed) await Promise.all(members.map((member, at) => runBatch(backend, [member], `${half}${at}`)));
+      else await afterFailure(backend, members, failure, half);
     }),
   );
 }
