@@ -50,6 +50,8 @@ export interface EmbeddedBackendOptions {
   readonly maxOutputBytes?: number;
   /** Each session worker's V8 heap in MiB (default DEFAULT_WORKER_HEAP_MB). */
   readonly workerHeapMb?: number;
+  /** Most ONNX Runtime runs at once across all models (default: os.availableParallelism()). */
+  readonly maxConcurrentRuns?: number;
 }
 
 export const DEFAULT_INTRA_OP_THREADS = 1;
@@ -93,6 +95,7 @@ export class EmbeddedBackend implements Backend {
         ...(options.workerHeapMb === undefined ? {} : { workerHeapMb: options.workerHeapMb }),
       },
       logger: options.logger.child({ component: 'embedded-backend' }),
+      ...(options.maxConcurrentRuns === undefined ? {} : { maxConcurrentRuns: options.maxConcurrentRuns }),
     });
   }
 

@@ -9,6 +9,7 @@ import type { RawTensor } from '../backend.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
 import { RunQueue } from './run-queue.ts';
+import { RunSlots } from './run-slots.ts';
 import type { RunJob } from './session-worker-protocol.ts';
 import { SessionWorker } from './session-worker.ts';
 
@@ -37,6 +38,7 @@ export class LoadedVersion {
   readonly labels: Readonly<Record<string, readonly string[]>>;
   readonly #worker: SessionWorker;
   readonly #runs = new RunQueue();
+  readonly #slots: RunSlots;
   #inFlight = 0;
   #retiring = false;
   #released: Promise<void> | undefined;
@@ -47,7 +49,8 @@ export class LoadedVersion {
     this.#markReleased = resolve;
   });
 
-  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, labels: Readonly<Record<string, readonly string[]>>, worker: SessionWorker) {
+  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, labels: Readonly<Record<string, readonly string[]>>, worker: SessionWorker, slots: RunSlots) {
+    this.#slots = slots;
     this.version = version;
     this.config = config;
     this.stamp = stamp;
@@ -56,7 +59,14 @@ export class LoadedVersion {
   }
 
   /** Creates the session and checks the graph against the config; throws ModelLoadError with the reason. */
-  static async load(path: string, version: number, config: EmbeddedModelConfig, stamp: string, settings: SessionSettings): Promise<LoadedVersion> {
+  static async load(
+    path: string,
+    version: number,
+    config: EmbeddedModelConfig,
+    stamp: string,
+    settings: SessionSettings,
+    slots: RunSlots = new RunSlots(Number.POSITIVE_INFINITY),
+  ): Promise<LoadedVersion> {
     // <model>/<version>/<file>: label files live in <model>, as Triton reads them.
     const labels = await readLabels(config, dirname(dirname(path)));
     let started: Awaited<ReturnType<typeof SessionWorker.start>>;
@@ -70,7 +80,7 @@ export class LoadedVersion {
       await started.worker.release();
       throw new ModelLoadError(`model and config.pbtxt disagree: ${problem}`);
     }
-    return new LoadedVersion(version, config, stamp, labels, started.worker);
+    return new LoadedVersion(version, config, stamp, labels, started.worker, slots);
   }
 
   get inFlight(): number {
@@ -106,14 +116,18 @@ export class LoadedVersion {
   }
 
   /**
-   * Runs the job in the session's worker after the runs queued before it; `beforeStart` may throw to drop
+   * Runs the job in the session's worker after the runs queued before it and once a run slot is free (the
+   * backend's cap on runs at once); `beforeStart` may throw to drop
    * it at its turn. ORT cannot cancel a run once it started.
    */
   run(job: RunJob, beforeStart: () => void): Promise<readonly RawTensor[]> {
-    return this.#runs.enqueue(async () => {
-      beforeStart();
-      return this.#worker.run(job);
-    });
+    // Its turn in this version's queue, then a slot among all versions' runs; checked when it really starts.
+    return this.#runs.enqueue(() =>
+      this.#slots.run(async () => {
+        beforeStart();
+        return this.#worker.run(job);
+      }),
+    );
   }
 
   /** Takes no new requests, waits for the running ones, then releases the session. Safe to call twice. */

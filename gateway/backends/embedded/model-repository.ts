@@ -1,6 +1,7 @@
 // The model repository served in-process: the first load, Triton-style polling (a scan every
 // pollIntervalMs, re-armed after each scan so scans never overlap, on an unref'd timer), new model
 // directories loaded, removed ones retired, and explicit load / unload.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -8,6 +9,7 @@ import type { RepositoryEntry } from '../backend.ts';
 import type { LoadedVersion, SessionSettings } from './loaded-version.ts';
 import { directoryExists, listModelDirectories } from './model-files.ts';
 import { RepositoryModel } from './repository-model.ts';
+import { RunSlots } from './run-slots.ts';
 
 export interface ModelRepositoryOptions {
   readonly root: string;
@@ -15,6 +17,8 @@ export interface ModelRepositoryOptions {
   readonly pollIntervalMs: number;
   readonly settings: SessionSettings;
   readonly logger: Logger;
+  /** Most ONNX Runtime runs at once across all models and versions (default: os.availableParallelism()). */
+  readonly maxConcurrentRuns?: number;
 }
 
 export class ModelRepository {
@@ -22,6 +26,7 @@ export class ModelRepository {
   readonly #models = new Map<string, RepositoryModel>();
   /** Every loaded session not yet released, of any model (removed models' included), for terminateAll(). */
   readonly #sessions = new Set<LoadedVersion>();
+  readonly #runSlots: RunSlots;
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #scanProblem: string | undefined;
@@ -30,6 +35,7 @@ export class ModelRepository {
 
   constructor(options: ModelRepositoryOptions) {
     this.#options = options;
+    this.#runSlots = new RunSlots(options.maxConcurrentRuns ?? availableParallelism());
   }
 
   /** Loads every model once (a missing repository directory rejects), then starts polling. Idempotent. */
@@ -139,7 +145,7 @@ export class ModelRepository {
   #modelFor(name: string): RepositoryModel {
     let model = this.#models.get(name);
     if (model === undefined) {
-      model = new RepositoryModel(name, this.#options.root, this.#options.settings, this.#options.logger, this.#sessions);
+      model = new RepositoryModel(name, this.#options.root, this.#options.settings, this.#options.logger, { sessions: this.#sessions, runSlots: this.#runSlots });
       this.#models.set(name, model);
     }
     return model;

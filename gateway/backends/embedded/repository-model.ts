@@ -14,10 +14,17 @@ import type { SessionSettings } from './loaded-version.ts';
 import { parseModelConfig } from './model-config.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { CONFIG_FILENAME, listVersionDirectories, modelFilePath, stampOf } from './model-files.ts';
+import { RunSlots } from './run-slots.ts';
 import { selectVersions } from './version-policy.ts';
 import { UNLOADED_REASON, VersionSlot } from './version-slot.ts';
 
 const MISSING = 'missing';
+
+/** What the models of one repository share: their sessions not yet released, and the cap on runs at once. */
+export interface RepositoryShared {
+  readonly sessions: Set<LoadedVersion>;
+  readonly runSlots: RunSlots;
+}
 
 export class RepositoryModel {
   readonly name: string;
@@ -29,6 +36,7 @@ export class RepositoryModel {
   readonly #slots = new Map<number, VersionSlot>();
   /** The repository's set of sessions not yet released (shared by its models). */
   readonly #sessions: Set<LoadedVersion>;
+  readonly #runSlots: RunSlots;
   #configStamp: string | undefined;
   #config: EmbeddedModelConfig | undefined;
   /** Why config.pbtxt as it is now cannot be used; while set, the model is left as it was. */
@@ -38,9 +46,10 @@ export class RepositoryModel {
   #unloaded = false;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger, sessions = new Set<LoadedVersion>()) {
+  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger, shared: RepositoryShared = { sessions: new Set(), runSlots: new RunSlots(Number.POSITIVE_INFINITY) }) {
     this.name = name;
-    this.#sessions = sessions;
+    this.#sessions = shared.sessions;
+    this.#runSlots = shared.runSlots;
     this.#directory = join(repository, name);
     this.#root = join(repository, sep);
     this.#settings = settings;
@@ -207,7 +216,7 @@ export class RepositoryModel {
     const replacing = slot.serving !== undefined;
     try {
       if (stamp.endsWith(`|${MISSING}`)) throw new Error(`${path} does not exist`);
-      const loaded = await LoadedVersion.load(path, version, config, stamp, this.#settings);
+      const loaded = await LoadedVersion.load(path, version, config, stamp, this.#settings, this.#runSlots);
       this.#sessions.add(loaded);
       void loaded.whenReleased.then(() => this.#sessions.delete(loaded));
       const loadedSlot = slot;
