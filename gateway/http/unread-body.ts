@@ -26,6 +26,8 @@ export interface UnreadBodyOptions {
   readonly maxMs: number;
   /** True while the gateway drains: every answer then closes its connection. */
   readonly draining: () => boolean;
+  /** True once the grace period is over: the answer goes at once (and closes), nobody waits for a body. */
+  readonly answerNow: () => boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface UnreadBodyOptions {
  * of the body is dropped after it), or once the rest of the body is dropped (false).
  */
 export async function settleUnreadBody(req: IncomingMessage, res: ServerResponse, options: UnreadBodyOptions): Promise<boolean> {
-  if (!bodyPending(req)) return false;
+  if (!bodyPending(req) || options.answerNow()) return false;
   if (res.shouldKeepAlive && !options.draining()) {
     res.once('finish', () =>
       dropBody(req, options, (cutOff) => {

@@ -4,6 +4,7 @@
 // reset or left unanswered, and the process exits 0 within its grace. With a slow fake Triton (many
 // requests in flight at the signal) and with the real Triton (the proof).
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FINAL_ANSWER_WAIT_MS } from '../../gateway/config.ts';
@@ -196,4 +197,32 @@ describe('large bodies refused before they are read', () => {
     expect(during).toEqual(Array(2).fill('503 SHUTTING_DOWN connection=close'));
     expect(await gateway.exited).toBe(0);
   }, 40_000);
+});
+
+describe('a body still arriving when the grace period ends', () => {
+  it('is answered 503 SHUTTING_DOWN with Connection: close at once, not 499 or a reset', async () => {
+    triton = new FakeTriton();
+    await triton.start();
+    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: '500', SHUTDOWN_LAME_DUCK_MS: '0' });
+    const { url, child } = gateway;
+    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    const { hostname, port } = new URL(url);
+    const socket = connect({ host: hostname, port: Number(port) });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const ended = new Promise<string>((resolve) => {
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.on('close', () => resolve('closed'));
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Announces 1000 bytes, sends 10 and stalls: the request is in flight when SIGTERM comes.
+    socket.write(`POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":`);
+    await sleep(200);
+    child.kill('SIGTERM');
+    expect(await ended).toBe('closed');
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('"code":"SHUTTING_DOWN"');
+    expect(await gateway.exited).toBe(0);
+  }, 30_000);
 });
