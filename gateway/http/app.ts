@@ -102,7 +102,7 @@ export function createApp(services: HttpServices): express.Express {
       maxBytes: services.config.BODY_LIMIT_BYTES,
       maxMs: UNREAD_BODY_LINGER_MS,
       draining: () => services.gate.draining,
-      answerNow: () => services.gate.expired.aborted,
+      answerNow: services.gate.closing,
     }),
   );
   return app;

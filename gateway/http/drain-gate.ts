@@ -3,6 +3,7 @@
 
 export class DrainGate {
   readonly #expired = new AbortController();
+  readonly #closing = new AbortController();
   readonly #watched = new Set<AbortController>();
   #inFlight = 0;
   #draining = false;
@@ -21,8 +22,22 @@ export class DrainGate {
     return this.#expired.signal;
   }
 
+  /**
+   * Aborted when the listener is about to close or the grace period is over: a refusal still waiting
+   * for its body to be dropped is answered at once, before its connection is closed.
+   */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** The listener closes next (idempotent). */
+  close(): void {
+    this.#closing.abort();
+  }
+
   /** Ends the grace period (idempotent): every watched request's controller is aborted too. */
   expire(): void {
+    this.#closing.abort();
     this.#expired.abort();
     for (const controller of this.#watched) controller.abort();
     this.#watched.clear();

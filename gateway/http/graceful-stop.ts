@@ -5,7 +5,8 @@
 // 2. the listener stays open for the lame duck (load balancers need time to take the pod out) and
 //    until the requests in flight are answered, both within the grace period; after the grace, the
 //    requests still in flight are cut short and answered 503 (DrainGate.expire);
-// 3. only then the listener closes and idle connections with it; connections still carrying a request
+// 3. only then the listener closes and idle connections with it (refusals still dropping a body are
+//    answered first, DrainGate.close/expire); connections still carrying a request
 //    get FINAL_ANSWER_WAIT_MS (counted from the end of the grace when it ran out) to be answered
 //    before the rest are closed.
 // Idle keep-alive connections are not closed earlier on purpose: closing one races with a request its
@@ -52,6 +53,8 @@ export class GracefulStop {
     let finalMs = FINAL_ANSWER_WAIT_MS;
     if (drained) {
       await delay(Math.max(0, started + lameDuckMs - performance.now()));
+      // Refusals still dropping a body are answered now, within FINAL_ANSWER_WAIT_MS, not cut off.
+      gate.close();
     } else {
       logger.warn({ inFlight: gate.inFlight }, 'grace period over; answering what is left with 503');
       gate.expire();

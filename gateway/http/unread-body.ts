@@ -5,7 +5,9 @@
 // for the same reason). So a keep-alive connection is answered at once and keeps carrying requests once
 // the body is dropped; one that closes after this answer (the client asked for Connection: close, or the
 // gateway drains) is answered once the body is in. Bounded: past `maxBytes` more bytes or `maxMs`, a
-// keep-alive connection is cut off, and the other is answered and closed anyway.
+// keep-alive connection is cut off, and the other is answered and closed anyway; and once the stop is
+// about to close the listener (`answerNow`), a refusal still waiting is answered at once, since its
+// connection would otherwise be closed with no answer at all.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A body follows the headers (node's own rule: a length above 0, or a transfer coding). */
@@ -26,8 +28,11 @@ export interface UnreadBodyOptions {
   readonly maxMs: number;
   /** True while the gateway drains: every answer then closes its connection. */
   readonly draining: () => boolean;
-  /** True once the grace period is over: the answer goes at once (and closes), nobody waits for a body. */
-  readonly answerNow: () => boolean;
+  /**
+   * Aborted once the grace period is over or the listener is about to close: the answer goes at once
+   * (and closes), nobody waits for a body any more, even a refusal already waiting.
+   */
+  readonly answerNow: AbortSignal;
 }
 
 /**
@@ -35,7 +40,7 @@ export interface UnreadBodyOptions {
  * of the body is dropped after it), or once the rest of the body is dropped (false).
  */
 export async function settleUnreadBody(req: IncomingMessage, res: ServerResponse, options: UnreadBodyOptions): Promise<boolean> {
-  if (!bodyPending(req) || options.answerNow()) return false;
+  if (!bodyPending(req) || options.answerNow.aborted) return false;
   if (res.shouldKeepAlive && !options.draining()) {
     res.once('finish', () =>
       dropBody(req, options, (cutOff) => {
@@ -44,7 +49,14 @@ export async function settleUnreadBody(req: IncomingMessage, res: ServerResponse
     );
     return true;
   }
-  await new Promise<void>((resolve) => dropBody(req, options, () => resolve()));
+  await new Promise<void>((resolve) => {
+    const settle = (): void => {
+      options.answerNow.removeEventListener('abort', settle);
+      resolve();
+    };
+    options.answerNow.addEventListener('abort', settle, { once: true });
+    dropBody(req, options, settle);
+  });
   return false;
 }
 

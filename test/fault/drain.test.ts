@@ -226,3 +226,39 @@ describe('a body still arriving when the grace period ends', () => {
     expect(await gateway.exited).toBe(0);
   }, 30_000);
 });
+
+describe('a refused body still trickling in when the listener closes', () => {
+  it('is answered 503 SHUTTING_DOWN with Connection: close before its socket closes, not cut off unanswered', async () => {
+    triton = new FakeTriton();
+    await triton.start();
+    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: '2000', SHUTDOWN_LAME_DUCK_MS: '2000' });
+    const { url, child } = gateway;
+    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    child.kill('SIGTERM');
+    // Late in the lame duck: the refusal waits for a body that is still arriving when the listener closes.
+    await sleep(1500);
+    const { hostname, port } = new URL(url);
+    const socket = connect({ host: hostname, port: Number(port) });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const ended = new Promise<string>((resolve) => {
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.on('close', () => resolve('closed'));
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+    // 100 bytes every 50 ms: far from done when the stop closes the listener.
+    const trickle = setInterval(() => {
+      if (!socket.destroyed) socket.write(Buffer.alloc(100, 0x20));
+    }, 50);
+    try {
+      expect(await ended).toBe('closed');
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('"code":"SHUTTING_DOWN"');
+    expect(await gateway.exited).toBe(0);
+  }, 30_000);
+});
