@@ -28,6 +28,8 @@ const WORKER_FILE = new URL(`./body-parse-worker${extname(fileURLToPath(import.m
 export class BodyParsePool {
   readonly #options: BodyParsePoolOptions;
   #pool: Piscina | undefined;
+  /** Set by close(): a parse after it is refused rather than starting a new pool that outlives the stop. */
+  #closed = false;
   /** Parses holding a thread. */
   #running = 0;
   /** Parses waiting for a thread, first come first served; each entry starts one. */
@@ -97,12 +99,14 @@ export class BodyParsePool {
 
   /** Ends the threads; safe to call twice. */
   async close(): Promise<void> {
+    this.#closed = true;
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.close({ force: true });
   }
 
   #piscina(): Piscina {
+    if (this.#closed) throw new GatewayError('SHUTTING_DOWN', 'the gateway is stopping; body parsing has ended');
     this.#pool ??= new Piscina({
       filename: WORKER_FILE,
       minThreads: 0,

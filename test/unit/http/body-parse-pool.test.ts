@@ -37,4 +37,15 @@ describe('BodyParsePool', () => {
     expect(await first).toBe('parsed');
     expect(await second).toBe('REQUEST_CANCELLED');
   }, 30_000);
+
+  it('refuses a parse that arrives after close() with SHUTTING_DOWN instead of starting a new pool', async () => {
+    const closing = new BodyParsePool({ threads: 1, heapMb: 256 });
+    try {
+      expect(await outcome(closing.parse(body(10), undefined, limits, new AbortController().signal))).toBe('parsed');
+      await closing.close();
+      expect(await outcome(closing.parse(body(10), undefined, limits, new AbortController().signal))).toBe('SHUTTING_DOWN');
+    } finally {
+      await closing.close();
+    }
+  }, 30_000);
 });
