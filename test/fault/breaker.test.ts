@@ -223,6 +223,22 @@ describe('only the link counts', () => {
     expect(gateway.gateway.backend.linkState()).toBe('closed');
   });
 
+  it('a busy model (some of its calls miss their deadline while others of it are answered) does not open it', async () => {
+    expect((await infer()).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      triton.inferDelays.push(1000, 1000, 1000);
+      // Started apart, so that the micro-batcher sends each as its own call: three stuck calls per answered one.
+      const stuck: Promise<Response>[] = [];
+      for (let j = 0; j < 3; j++) {
+        stuck.push(infer());
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      expect((await infer()).status).toBe(200);
+      expect((await Promise.all(stuck)).map((answer) => answer.status)).toEqual([504, 504, 504]);
+    }
+    expect(gateway.gateway.backend.linkState()).toBe('closed');
+  });
+
   it('every model hung while Triton still answers health calls opens it: a health answer proves no model works', async () => {
     expect((await infer()).status).toBe(200);
     triton.inferDelayMs = 1000;

@@ -86,6 +86,8 @@ export class FakeTriton {
   inferDelayMs = 0;
   /** Per-model delays of ModelInfer, over inferDelayMs (e.g. one hung model while the others answer). */
   readonly inferDelayMsByModel = new Map<string, number>();
+  /** Delays of the next ModelInfer calls, one per call in order, before the others (e.g. a few stuck calls of a busy model). */
+  readonly inferDelays: number[] = [];
   serverExtensions = ['model_repository'];
   /** The ModelInfer requests received, as decoded (for checking what the gateway forwarded). */
   readonly inferRequests: ModelInferRequestMessage[] = [];
@@ -197,7 +199,7 @@ export class FakeTriton {
   async #infer(request: ModelInferRequestMessage): Promise<object> {
     this.inferRequests.push(request);
     const model = this.#model(request.model_name);
-    const delayMs = this.inferDelayMsByModel.get(model.name) ?? this.inferDelayMs;
+    const delayMs = this.inferDelays.shift() ?? this.inferDelayMsByModel.get(model.name) ?? this.inferDelayMs;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const inputs = new Map(request.inputs.map((input, index) => [input.name, { shape: input.shape, data: request.raw_input_contents[index] ?? new Uint8Array() }]));
     const outputs = model.infer(inputs).filter((output) => request.outputs.length === 0 || request.outputs.some((wanted) => wanted.name === output.name));

@@ -72,7 +72,7 @@ export interface CallFacts {
   readonly clientDeadline?: boolean;
   /** The gateway's event loop stalled for a significant share of the call's budget. */
   readonly loopStalled?: boolean;
-  /** Another call on the same link was answered while this one waited: the link worked. */
+  /** An inference (of any model) was answered on the same link while this one waited: the link worked. */
   readonly linkAnsweredMeanwhile?: boolean;
 }
 

@@ -53,11 +53,13 @@ export class TritonGrpcClient {
   /** performance.now() of the first failed call that found the channel connecting, while it still is. */
   #connectingSince: number | undefined;
   /**
-   * performance.now() of each model's last answered ModelInfer. A deadline missed while ANOTHER model
-   * answered is that model's hang, not the link's. Health, index and metadata answers prove nothing: a
-   * Triton whose every model instance is stuck still answers them, and must open the breaker.
+   * performance.now() of the last answered ModelInfer, of any model. A deadline missed while an
+   * inference was answered is a busy or hung model (this one's queue, another model's instance), not the
+   * link: a single-model Triton that is merely overloaded must not open the breaker. Health, index and
+   * metadata answers prove nothing: a Triton whose every model instance is stuck still answers them,
+   * and must open the breaker.
    */
-  readonly #inferAnsweredAt = new Map<string, number>();
+  #inferAnsweredAt = -Infinity;
   readonly #loop: EventLoopDelay = eventLoopDelay();
   #lastTransportLog = { key: '', at: -Infinity };
   #lastStallLogAt = -Infinity;
@@ -121,14 +123,14 @@ export class TritonGrpcClient {
             const now = performance.now();
             if (code === GrpcStatus.OK) {
               this.#connectingSince = undefined;
-              if (rpc === 'ModelInfer') this.#inferAnsweredAt.set(modelOf(request), now);
+              if (rpc === 'ModelInfer') this.#inferAnsweredAt = now;
             } else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
             this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
             this.#metrics.tritonDuration.observe({ rpc }, (now - started) / 1000);
             if (!error) resolve(response as TResponse);
-            else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, request, error, started, budgetMs, options.clientDeadline === true));
+            else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true));
             // Right after a stall the deadline timer runs before the delay monitor has recorded the stall.
-            else whenStallsRecorded(() => reject(this.#failure(rpc, request, error, started, budgetMs, options.clientDeadline === true)));
+            else whenStallsRecorded(() => reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true)));
           },
         );
       } finally {
@@ -139,24 +141,18 @@ export class TritonGrpcClient {
   }
 
   /** The mapped error of a failed call, with what the breaker must know about a missed deadline; logs transport details. */
-  #failure(rpc: RpcName, request: object, error: ServiceError, started: number, budgetMs: number, clientDeadline: boolean): TritonRpcError {
+  #failure(rpc: RpcName, error: ServiceError, started: number, budgetMs: number, clientDeadline: boolean): TritonRpcError {
     const missed = error.code === GrpcStatus.DEADLINE_EXCEEDED && !clientDeadline;
     const loopStalled = missed && this.#loop.excusesDeadline(started, budgetMs);
     const failure = new TritonRpcError(error.code, error.details, rpc, {
       clientDeadline,
       loopStalled,
-      linkAnsweredMeanwhile: missed && this.#otherModelAnsweredSince(rpc === 'ModelInfer' ? modelOf(request) : undefined, started),
+      linkAnsweredMeanwhile: missed && this.#inferAnsweredAt > started,
     });
     if (loopStalled) this.#noteStall(rpc, started, budgetMs);
     if (failure.transport && failure.linkFailure) this.#logTransport(rpc, failure);
     else if (this.#logger.isLevelEnabled('debug')) this.#logger.debug({ rpc, code: grpcStatusName(failure.grpcStatus), details: failure.details }, 'Triton answered with an error');
     return failure;
-  }
-
-  /** Whether a ModelInfer of a model other than `model` was answered after `started`. */
-  #otherModelAnsweredSince(model: string | undefined, started: number): boolean {
-    for (const [answered, at] of this.#inferAnsweredAt) if (answered !== model && at > started) return true;
-    return false;
   }
 
   #noteStall(rpc: RpcName, started: number, budgetMs: number): void {
@@ -207,9 +203,4 @@ export class TritonGrpcClient {
     this.#closed = true;
     this.#client.close();
   }
-}
-
-function modelOf(request: object): string {
-  const name = (request as { model_name?: unknown }).model_name;
-  return typeof name === 'string' ? name : '';
 }
