@@ -97,7 +97,9 @@ async function halveModelError(backend: Backend, live: readonly BatchMember[], i
       const failure = failures[index];
       const half = `${id}${index === 0 ? 'a' : 'b'}`;
       if (failure === undefined) return;
-      if (bothFailed) await Promise.all(members.map((member, at) => runBatch(backend, [member], `${half}${at}`)));
+      // A half of one was that member alone: its failure is its own, and it is not sent a third time.
+      if (bothFailed && members.length === 1) members[0]?.reject(failure);
+      else if (bothFailed) await Promise.all(members.map((member, at) => runBatch(backend, [member], `${half}${at}`)));
       else await afterFailure(backend, members, failure, half);
     }),
   );

@@ -59,6 +59,16 @@ describe('runBatch after a failed batch', () => {
     expect(Math.max(...sends.values())).toBeLessThanOrEqual(3);
   });
 
+  it('a request that already failed alone is not sent again: a failing batch of 2 costs 3 calls, 2 sends each', async () => {
+    for (const [size, maxCalls] of [[2, 3], [3, 5]] as const) {
+      const { backend, calls } = backendFailing(() => 'MODEL_ERROR');
+      const batch = members(size);
+      await runBatch(backend, batch, 'b');
+      expect(await outcomes(batch)).toEqual(Array.from({ length: size }, () => 'MODEL_ERROR'));
+      expect(calls.length, `batch of ${size}: ${JSON.stringify(calls)}`).toBeLessThanOrEqual(maxCalls);
+    }
+  });
+
   it('guilty requests on both sides of the batch fail alone; every other request gets its rows', async () => {
     const { backend } = backendFailing((values) => (values.includes(1) || values.includes(6) ? 'MODEL_ERROR' : undefined));
     const batch = members(8);
