@@ -199,66 +199,80 @@ describe('large bodies refused before they are read', () => {
   }, 40_000);
 });
 
+/** A gateway child process (fake Triton) with these grace and lame-duck settings, once it is ready. */
+async function startIdleGateway(graceMs: string, lameDuckMs: string): Promise<GatewayProcess> {
+  triton = new FakeTriton();
+  await triton.start();
+  gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: graceMs, SHUTDOWN_LAME_DUCK_MS: lameDuckMs });
+  const url = gateway.url;
+  await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+  return gateway;
+}
+
 describe('a body still arriving when the grace period ends', () => {
   it('is answered 503 SHUTTING_DOWN with Connection: close at once, not 499 or a reset', async () => {
-    triton = new FakeTriton();
-    await triton.start();
-    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: '500', SHUTDOWN_LAME_DUCK_MS: '0' });
-    const { url, child } = gateway;
-    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
-    const { hostname, port } = new URL(url);
-    const socket = connect({ host: hostname, port: Number(port) });
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    const ended = new Promise<string>((resolve) => {
-      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-      socket.on('close', () => resolve('closed'));
-    });
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const { url, child, exited } = await startIdleGateway('500', '0');
     // Announces 1000 bytes, sends 10 and stalls: the request is in flight when SIGTERM comes.
-    socket.write(`POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":`);
+    const stalled = await rawRequest(url, `POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":`, false);
     await sleep(200);
     child.kill('SIGTERM');
-    expect(await ended).toBe('closed');
-    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
-    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
-    expect(answer).toContain('"code":"SHUTTING_DOWN"');
-    expect(await gateway.exited).toBe(0);
+    expect(await stalled.ended).toBe('closed');
+    expectShuttingDown(stalled.answer());
+    expect(await exited).toBe(0);
   }, 30_000);
 });
 
+/**
+ * Opens a raw connection and sends `head` (request line and headers); with `trickle`, then 100 bytes of
+ * body every 50 ms. `answer()` is what came back so far; `ended` resolves 'closed' or the socket error.
+ */
+async function rawRequest(url: string, head: string, trickle: boolean): Promise<{ answer: () => string; ended: Promise<string> }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  const timer = trickle ? setInterval(() => socket.destroyed || socket.write(Buffer.alloc(100, 0x20)), 50) : undefined;
+  const ended = new Promise<string>((resolve) => {
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    socket.on('close', () => resolve('closed'));
+  }).finally(() => clearInterval(timer));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(head);
+  return { answer: () => answer, ended };
+}
+
+const LARGE_HEAD = `POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
+
+function expectShuttingDown(answer: string): void {
+  expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+  expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+  expect(answer).toContain('"code":"SHUTTING_DOWN"');
+}
+
 describe('a refused body still trickling in when the listener closes', () => {
-  it('is answered 503 SHUTTING_DOWN with Connection: close before its socket closes, not cut off unanswered', async () => {
-    triton = new FakeTriton();
-    await triton.start();
-    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: '2000', SHUTDOWN_LAME_DUCK_MS: '2000' });
-    const { url, child } = gateway;
-    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+  it('after the lame duck: is answered 503 SHUTTING_DOWN with Connection: close before its socket closes, not cut off unanswered', async () => {
+    const { url, child, exited } = await startIdleGateway('2000', '2000');
     child.kill('SIGTERM');
     // Late in the lame duck: the refusal waits for a body that is still arriving when the listener closes.
     await sleep(1500);
-    const { hostname, port } = new URL(url);
-    const socket = connect({ host: hostname, port: Number(port) });
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    const ended = new Promise<string>((resolve) => {
-      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-      socket.on('close', () => resolve('closed'));
-    });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`POST /v2/models/fake_digits/infer HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
-    // 100 bytes every 50 ms: far from done when the stop closes the listener.
-    const trickle = setInterval(() => {
-      if (!socket.destroyed) socket.write(Buffer.alloc(100, 0x20));
-    }, 50);
-    try {
-      expect(await ended).toBe('closed');
-    } finally {
-      clearInterval(trickle);
-    }
-    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
-    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
-    expect(answer).toContain('"code":"SHUTTING_DOWN"');
-    expect(await gateway.exited).toBe(0);
+    const refused = await rawRequest(url, LARGE_HEAD, true);
+    expect(await refused.ended).toBe('closed');
+    expectShuttingDown(refused.answer());
+    expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('when the grace runs out: a refusal that began waiting before it is answered too', async () => {
+    const { url, child, exited } = await startIdleGateway('1500', '0');
+    // A stalled body keeps a request in flight, so the grace runs out.
+    const stalled = await rawRequest(url, `${LARGE_HEAD}{"inputs":`, false);
+    await sleep(200);
+    child.kill('SIGTERM');
+    await sleep(500);
+    const refused = await rawRequest(url, LARGE_HEAD, true);
+    expect(await refused.ended).toBe('closed');
+    expectShuttingDown(refused.answer());
+    expect(await stalled.ended).toBe('closed');
+    expectShuttingDown(stalled.answer());
+    expect(await exited).toBe(0);
   }, 30_000);
 });
