@@ -51,11 +51,9 @@ export function createApp(services: HttpServices): express.Express {
   guardAnswers(app.response, { gate: services.gate, metrics: services.metrics, writeTimeoutMs: services.config.WRITE_TIMEOUT_MS });
   app.use(
     connectionGuard({
-      gate: services.gate,
       metrics: services.metrics,
       bodyIdleTimeoutMs: services.config.BODY_IDLE_TIMEOUT_MS,
       bodyTimeoutMs: services.config.BODY_TIMEOUT_MS,
-      writeTimeoutMs: services.config.WRITE_TIMEOUT_MS,
     }),
   );
   app.use(requestContext(services.logger, services.metrics, services.gate));

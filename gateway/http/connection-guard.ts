@@ -18,10 +18,14 @@ import { sendError } from './error-response.ts';
 import { bodyPending } from './unread-body.ts';
 
 export interface ConnectionGuardOptions {
-  readonly gate: DrainGate;
   readonly metrics: GatewayMetrics;
   readonly bodyIdleTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+}
+
+export interface AnswerGuardOptions {
+  readonly gate: DrainGate;
+  readonly metrics: GatewayMetrics;
   readonly writeTimeoutMs: number;
 }
 
@@ -85,7 +89,7 @@ export function connectionGuard(options: ConnectionGuardOptions) {
  * The answer phase, installed once on the app's response prototype: Connection: close while draining,
  * and WRITE_TIMEOUT_MS without progress once an answer's bytes wait for the client.
  */
-export function guardAnswers(response: ServerResponse, options: Pick<ConnectionGuardOptions, 'gate' | 'metrics' | 'writeTimeoutMs'>): void {
+export function guardAnswers(response: ServerResponse, options: AnswerGuardOptions): void {
   const { gate, metrics, writeTimeoutMs } = options;
   const base = ServerResponse.prototype;
   const watchWrites = (res: GuardedResponse): void => {

@@ -1,6 +1,5 @@
 // Reads an infer request body in either form of the protocol: plain JSON, or the binary tensor data
 // extension (a JSON header of Inference-Header-Content-Length bytes followed by the inputs' raw bytes).
-import type { Request } from 'express';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
 import { MAX_TENSOR_RANK, MAX_TENSORS_PER_REQUEST, inferRequestSchema } from '../contract/infer-request-schema.ts';
 import { GatewayError } from '../errors.ts';
@@ -81,10 +80,6 @@ export function parseInferBody(raw: Buffer, headerLength: string | undefined, li
   const jsonLength = jsonPartLength(raw.length, headerLength);
   const body = parseInferJson(raw.subarray(0, jsonLength), limits);
   return { body, binaryInputs: splitBinaryInputs(body, raw.subarray(jsonLength)) };
-}
-
-export function rawBody(req: Request): Buffer {
-  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
 export function splitBinaryInputs(body: InferRequestBody, binary: Uint8Array): Map<number, Uint8Array> {

@@ -124,6 +124,11 @@ export function registerInferRoute(router: Router, services: HttpServices): void
   // A refusal before the whole body arrived goes to the error handler, which drops the rest of the body.
   router.post(`${MODEL_PATH}/infer`, requireSupportedContentType, serveInfer);
 
+  /** After the grace period any failure is the stop's: the client is told so (503), not what was cut short. */
+  const shutDownIfExpired = (error: unknown): never => {
+    throw gate.expired.aborted ? shutDownError(error) : error;
+  };
+
   async function serveInfer(req: Request, res: Response): Promise<void> {
     const arrived = Date.now();
     const context = locals(res);
@@ -144,9 +149,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     context.model = target.model;
     const shed = dispatcher.refuseIfFull(target.model);
     if (shed !== undefined) throw shed;
-    const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal).catch((error: unknown) => {
-      throw gate.expired.aborted ? shutDownError(error) : error;
-    });
+    const parsed = await readInferBody(req, signature.inputs.length, abandoned.signal).catch(shutDownIfExpired);
     const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
     const deadline = arrived + timeoutMs;
     const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits, parsed.encodedInputs);
@@ -161,9 +164,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
         maxBatchSize: signature.maxBatchSize,
         tags: context.tags,
       })
-      .catch((error: unknown) => {
-        throw gate.expired.aborted ? shutDownError(error) : error;
-      });
+      .catch(shutDownIfExpired);
     sendInferResult(res, result, parsed.body.id, binaryOutputSelector(parsed.body), config.MAX_RESPONSE_BYTES);
   }
 }

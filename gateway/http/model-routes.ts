@@ -7,7 +7,6 @@ import { GatewayError } from '../errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { controlDeadline, modelTarget } from './model-target.ts';
 import { locals } from './request-context.ts';
-import { rawBody } from './infer-body.ts';
 import type { HttpServices } from './services.ts';
 import { formatZodIssues } from './zod-issues.ts';
 
@@ -89,4 +88,9 @@ export const CONTROL_BODY_LIMIT_BYTES = 64 * 1024;
 /** A raw body reader for small JSON bodies that may also be empty. */
 export function jsonOrEmpty(limit: number) {
   return express.raw({ type: () => true, limit });
+}
+
+/** The bytes jsonOrEmpty read (none when the request had no body). */
+function rawBody(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
