@@ -90,12 +90,13 @@ async function afterFailure(backend: Backend, live: readonly BatchMember[], fail
 async function halveModelError(backend: Backend, live: readonly BatchMember[], id: string): Promise<void> {
   const split = Math.ceil(live.length / 2);
   const halves = [live.slice(0, split), live.slice(split)].map((members) => members.filter((member) => !member.settled));
-  const failures = await Promise.all(halves.map((members, index) => callOnce(backend, members, `${id}${index === 0 ? 'a' : 'b'}`)));
+  const ids = [`${id}a`, `${id}b`];
+  const failures = await Promise.all(halves.map((members, index) => callOnce(backend, members, ids[index] ?? id)));
   const bothFailed = failures.every((failure, index) => failure?.code === 'MODEL_ERROR' || halves[index]?.length === 0);
   await Promise.all(
     halves.map(async (members, index) => {
       const failure = failures[index];
-      const half = `${id}${index === 0 ? 'a' : 'b'}`;
+      const half = ids[index] ?? id;
       if (failure === undefined) return;
       // A half of one was that member alone: its failure is its own, and it is not sent a third time.
       if (bothFailed && members.length === 1) members[0]?.reject(failure);

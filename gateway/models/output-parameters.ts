@@ -4,7 +4,7 @@
 // backends, rather than by the backend: Triton 2.51 crashes on a BYTES output with classification.
 import type { ParameterValue } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
-import { CLASSIFIABLE_DATATYPES } from '../tensors/datatype.ts';
+import { classificationProblem } from '../tensors/datatype.ts';
 import type { TensorSignature } from './model-signature.ts';
 
 /** `requested` is an entry of the request's outputs (`field` names it), `outputs` the model's. */
@@ -16,10 +16,11 @@ export function checkOutputParameters(
   const classification = requested.parameters?.['classification'];
   const spec = outputs.find((output) => output.name === requested.name);
   if (classification === undefined || spec === undefined) return;
-  if (typeof classification !== 'number' || !Number.isSafeInteger(classification) || classification < 1) {
+  const problem = classificationProblem(classification, spec.datatype);
+  if (problem === 'count') {
     throw new GatewayError('INVALID_OUTPUT', `${field}: parameters.classification must be a whole number >= 1, got ${JSON.stringify(classification)}`);
   }
-  if (!CLASSIFIABLE_DATATYPES.has(spec.datatype)) {
+  if (problem === 'datatype') {
     throw new GatewayError('INVALID_OUTPUT', `${field}: parameters.classification cannot rank a ${spec.datatype} output (only integer, FP32 and FP64 outputs)`);
   }
 }

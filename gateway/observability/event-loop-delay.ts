@@ -12,12 +12,12 @@ const EPOCH_MS = 200;
 const EPOCHS_KEPT = 3000;
 const NS_PER_MS = 1e6;
 /** A deadline is the loop's fault when the loop stalled for at least this share of the call's budget... */
-export const LAG_SHARE_EXCUSING_A_DEADLINE = 0.25;
+const LAG_SHARE_EXCUSING_A_DEADLINE = 0.25;
 /**
  * ...and at least this long: a process short of CPU (a busy node, a CPU quota) sees stalls of tens of
  * milliseconds, which must not excuse a Triton that missed a short deadline by itself.
  */
-export const MIN_STALL_EXCUSING_A_DEADLINE_MS = 200;
+const MIN_STALL_EXCUSING_A_DEADLINE_MS = 200;
 
 export class EventLoopDelay {
   // Two histograms reset in turn. A reset makes a histogram blind to the stall that ends its next

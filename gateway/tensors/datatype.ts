@@ -31,7 +31,13 @@ export type ElementSize = 1 | 2 | 4 | 8;
  * Datatypes of the outputs Triton's `classification` parameter can rank (server/src/classification.cc);
  * it refuses the others (BYTES it divides by a zero element size: Triton 2.51 crashes).
  */
-export const CLASSIFIABLE_DATATYPES: ReadonlySet<Datatype> = new Set<Datatype>(['UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64']);
+const CLASSIFIABLE_DATATYPES: ReadonlySet<Datatype> = new Set<Datatype>(['UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64']);
+
+/** What is wrong with a `classification` count for an output of `datatype`: the count, the datatype, or nothing. */
+export function classificationProblem(count: unknown, datatype: Datatype): 'count' | 'datatype' | undefined {
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) return 'count';
+  return CLASSIFIABLE_DATATYPES.has(datatype) ? undefined : 'datatype';
+}
 
 /** Bytes of the little-endian unsigned length that precedes each BYTES element. */
 export const BYTES_LENGTH_PREFIX_SIZE = 4;

@@ -7,9 +7,9 @@
 // printf("%f"). Triton cannot classify BYTES (it crashes), BOOL, FP16 or BF16 outputs; nor can this.
 import { GatewayError } from '../../errors.ts';
 import { encodeBytesElements } from '../../tensors/bytes-elements.ts';
-import { CLASSIFIABLE_DATATYPES } from '../../tensors/datatype.ts';
+import { classificationProblem } from '../../tensors/datatype.ts';
 import type { Datatype } from '../../tensors/datatype.ts';
-import { toTypedArrayCopy } from '../../tensors/typed-arrays.ts';
+import { toTypedArray } from '../../tensors/typed-arrays.ts';
 import type { InferRequest, RawTensor } from '../backend.ts';
 import type { TensorConfig } from './model-config.ts';
 
@@ -22,13 +22,15 @@ export function classificationCounts(request: InferRequest, outputs: readonly Te
   for (const output of outputs) {
     const count = request.outputParameters?.[output.name]?.['classification'];
     if (count === undefined) continue;
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+    const problem = classificationProblem(count, output.datatype);
+    if (problem === 'count') {
       throw new GatewayError('BACKEND_REJECTED', `invalid value ${JSON.stringify(count)} for the 'classification' parameter of output '${output.name}': expected a whole number >= 1`);
     }
-    if (!CLASSIFIABLE_DATATYPES.has(output.datatype)) {
+    if (problem === 'datatype') {
       throw new GatewayError('BACKEND_REJECTED', `class result not available for output '${output.name}' due to unsupported type '${output.datatype}'`);
     }
-    counts[output.name] = count;
+    // classificationProblem found none: the count is a whole number >= 1.
+    counts[output.name] = count as number;
   }
   return counts;
 }
@@ -36,7 +38,7 @@ export function classificationCounts(request: InferRequest, outputs: readonly Te
 /** Top `count` classes of `output` (checked by classificationCounts); `batched` when the model has max_batch_size > 0. */
 export function classify(output: RawTensor, count: number, batched: boolean, labels: readonly string[] = []): RawTensor {
   // The count and the datatype were checked once, by classificationCounts, before the run.
-  const values = toTypedArrayCopy(output.datatype, output.data);
+  const values = toTypedArray(output.datatype, output.data);
   if (!values.ok) throw new GatewayError('BACKEND_ERROR', `output '${output.name}': ${values.error.message}`);
   const all = values.value as ArrayLike<number | bigint>;
   const rows = batched ? (output.shape[0] ?? 0) : 0;

@@ -9,7 +9,7 @@ import type { RawTensor } from '../backend.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
 import { RunQueue } from './run-queue.ts';
-import { RunSlots } from './run-slots.ts';
+import type { RunSlots } from './run-slots.ts';
 import type { RunJob } from './session-worker-protocol.ts';
 import { SessionWorker } from './session-worker.ts';
 
@@ -34,8 +34,6 @@ export class LoadedVersion {
   readonly config: EmbeddedModelConfig;
   /** Stamp of config.pbtxt and the model file this session was created from. */
   readonly stamp: string;
-  /** Class labels by output name, read from each output's label_filename (classification). */
-  readonly labels: Readonly<Record<string, readonly string[]>>;
   readonly #worker: SessionWorker;
   readonly #runs = new RunQueue();
   readonly #slots: RunSlots;
@@ -49,12 +47,11 @@ export class LoadedVersion {
     this.#markReleased = resolve;
   });
 
-  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, labels: Readonly<Record<string, readonly string[]>>, worker: SessionWorker, slots: RunSlots) {
+  private constructor(version: number, config: EmbeddedModelConfig, stamp: string, worker: SessionWorker, slots: RunSlots) {
     this.#slots = slots;
     this.version = version;
     this.config = config;
     this.stamp = stamp;
-    this.labels = labels;
     this.#worker = worker;
   }
 
@@ -65,9 +62,9 @@ export class LoadedVersion {
     config: EmbeddedModelConfig,
     stamp: string,
     settings: SessionSettings,
-    slots: RunSlots = new RunSlots(Number.POSITIVE_INFINITY),
+    slots: RunSlots,
   ): Promise<LoadedVersion> {
-    // <model>/<version>/<file>: label files live in <model>, as Triton reads them.
+    // <model>/<version>/<file>: label files live in <model>, as Triton reads them; the worker keeps them.
     const labels = await readLabels(config, dirname(dirname(path)));
     let started: Awaited<ReturnType<typeof SessionWorker.start>>;
     try {
@@ -80,7 +77,7 @@ export class LoadedVersion {
       await started.worker.release();
       throw new ModelLoadError(`model and config.pbtxt disagree: ${problem}`);
     }
-    return new LoadedVersion(version, config, stamp, labels, started.worker, slots);
+    return new LoadedVersion(version, config, stamp, started.worker, slots);
   }
 
   get inFlight(): number {

@@ -139,8 +139,8 @@ function tensors(list: unknown, kind: 'input' | 'output', fail: (message: string
       const reshape = reshapeEntry === null ? undefined : checkDims(reshapeEntry['shape'] as number[], `${what} reshape`, fail);
       if (reshape !== undefined && !sameSize(dims, reshape)) fail(`${what} has reshape [${reshape.join(', ')}] of a different size than dims [${dims.join(', ')}]`);
       const labels = entry['label_filename'] as string | undefined;
-      if (labels !== undefined && labels !== '' && !isPlainFileName(labels)) fail(`${what} label_filename "${labels}" must be a plain file name`);
       const labelFilename = labels === undefined || labels === '' ? undefined : labels;
+      if (labelFilename !== undefined && !isPlainFileName(labelFilename)) fail(`${what} label_filename "${labelFilename}" must be a plain file name`);
       return Object.freeze({ name, datatype: datatype as Datatype, dims, reshape, optional: entry['optional'] === true, labelFilename });
     }),
   );

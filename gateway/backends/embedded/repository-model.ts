@@ -14,7 +14,7 @@ import type { SessionSettings } from './loaded-version.ts';
 import { parseModelConfig } from './model-config.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { CONFIG_FILENAME, listVersionDirectories, modelFilePath, stampOf } from './model-files.ts';
-import { RunSlots } from './run-slots.ts';
+import type { RunSlots } from './run-slots.ts';
 import { selectVersions } from './version-policy.ts';
 import { UNLOADED_REASON, VersionSlot } from './version-slot.ts';
 
@@ -46,7 +46,7 @@ export class RepositoryModel {
   #unloaded = false;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger, shared: RepositoryShared = { sessions: new Set(), runSlots: new RunSlots(Number.POSITIVE_INFINITY) }) {
+  constructor(name: string, repository: string, settings: SessionSettings, logger: Logger, shared: RepositoryShared) {
     this.name = name;
     this.#sessions = shared.sessions;
     this.#runSlots = shared.runSlots;

@@ -11,7 +11,6 @@
 // Both are the client's to fix (fewer rows, fewer outputs): 400 TOO_LARGE_TENSOR naming the field.
 import { GatewayError } from '../../errors.ts';
 import { BYTES_LENGTH_PREFIX_SIZE, elementSize } from '../../tensors/datatype.ts';
-import type { FixedSizeDatatype } from '../../tensors/datatype.ts';
 import type { RawTensor } from '../backend.ts';
 import type { InferPlan } from './infer-plan.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
@@ -47,7 +46,7 @@ export function checkPlanLimits(config: EmbeddedModelConfig, plan: InferPlan, li
     const dims = plan.batchSize === undefined ? output.dims : [plan.batchSize, ...output.dims];
     // The leading -1 of a model without batching is taken to be the rows; any other -1 is unknown here.
     const elements = dims.reduce((product, dim, i) => product * (dim !== -1 ? dim : i === 0 ? rows : 1), 1);
-    total += elements * (output.datatype === 'BYTES' ? BYTES_LENGTH_PREFIX_SIZE : elementSize(output.datatype as FixedSizeDatatype));
+    total += elements * (elementSize(output.datatype) ?? BYTES_LENGTH_PREFIX_SIZE);
   }
   if (total > limits.maxOutputBytes) {
     const names = plan.outputs.map((output) => `'${output.name}'`).join(', ');

@@ -87,10 +87,11 @@ async function run(job: RunJob): Promise<RawTensor[]> {
 }
 
 /**
- * The tensor over a fresh buffer of exactly its bytes, so that transferring it moves nothing else (an
- * ORT output's bytes belong to ORT's tensor; encoded BYTES may sit in a larger buffer).
+ * The tensor over a buffer of exactly its own bytes, so that transferring it moves nothing else: a
+ * fixed-size output is a view of ORT's tensor and is copied; BYTES are already freshly encoded.
  */
 function owned(tensor: RawTensor): RawTensor {
+  if (tensor.datatype === 'BYTES') return tensor;
   return { ...tensor, data: new Uint8Array(tensor.data) };
 }
 
