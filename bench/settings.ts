@@ -23,7 +23,7 @@ export const digitsPixels: readonly number[] = (JSON.parse(readFileSync(join(REP
 export const digitsJsonBody = JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: digitsPixels }] });
 
 /** BENCH_GATEWAY_ENV, e.g. "MAX_INFLIGHT_BATCHES=2 BATCH_WINDOW_MS=1": settings for every gateway a benchmark starts. */
-export function benchGatewaySettings(): Record<string, string> {
+function benchGatewaySettings(): Record<string, string> {
   return Object.fromEntries(
     (process.env['BENCH_GATEWAY_ENV'] ?? '')
       .split(/\s+/)

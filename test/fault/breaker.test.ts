@@ -4,7 +4,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTriton } from '../support/fake-triton.ts';
-import { eventually, startTestGateway } from '../support/gateway-harness.ts';
+import { blockEventLoop, eventually, startTestGateway } from '../support/gateway-harness.ts';
 import { metricValue } from '../support/infer-load.ts';
 import { errorOf, readinessOf } from '../support/responses.ts';
 import type { TestGateway } from '../support/gateway-harness.ts';
@@ -255,14 +255,6 @@ describe('only the link counts', () => {
     expect(gateway.gateway.backend.linkState()).toBe('open');
   });
 });
-
-/** Blocks this process's event loop (which the in-process gateway shares) for `ms`. */
-function blockEventLoop(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // busy: nothing else runs
-  }
-}
 
 describe("deadlines missed while the gateway's own event loop lagged", () => {
   it('are not counted against the link, and the metric says how many were excused', async () => {

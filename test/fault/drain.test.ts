@@ -7,6 +7,7 @@ import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { digitsJsonBody } from '../../bench/settings.ts';
 import { FINAL_ANSWER_WAIT_MS } from '../../gateway/config.ts';
 import { FakeTriton } from '../support/fake-triton.ts';
 import { eventually } from '../support/gateway-harness.ts';
@@ -80,9 +81,7 @@ describe('SIGTERM under 64 keep-alive clients', () => {
   }, 40_000);
 
   it('with the real Triton: nothing lost', async () => {
-    const pixels = Array.from({ length: 64 }, (_, index) => index % 16);
-    const body = JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }] });
-    expectNothingLost(await drainUnderLoad(real.triton.grpcAddress, '/v2/models/digits/infer', body));
+    expectNothingLost(await drainUnderLoad(real.triton.grpcAddress, '/v2/models/digits/infer', digitsJsonBody));
   }, 40_000);
 });
 
@@ -101,11 +100,7 @@ function freshRequest(url: string, agent: Agent | false = false): Promise<string
 
 describe('lame duck', () => {
   it('keeps answering new connections (503 + Connection: close) for SHUTDOWN_LAME_DUCK_MS after the drain, then exits 0', async () => {
-    triton = new FakeTriton();
-    await triton.start();
-    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: String(GRACE_MS), SHUTDOWN_LAME_DUCK_MS: '1500' });
-    const { url, child } = gateway;
-    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    const { url, child, exited } = await startIdleGateway(String(GRACE_MS), '1500');
     // A keep-alive connection used once before the signal, then idle: its next request must be answered.
     const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
     expect(await freshRequest(url, keptAlive)).toMatch(/^400 /);
@@ -119,7 +114,7 @@ describe('lame duck', () => {
     }
     keptAlive.destroy();
     expect(answers).toEqual(Array(3).fill('503 SHUTTING_DOWN connection=close'));
-    expect(await gateway.exited).toBe(0);
+    expect(await exited).toBe(0);
     const exitMs = performance.now() - signalled;
     expect(exitMs).toBeGreaterThanOrEqual(1500);
     expect(exitMs).toBeLessThan(GRACE_MS);
@@ -172,11 +167,7 @@ function largePost(url: string, path: string, keepAlive: boolean, contentType = 
 
 describe('large bodies refused before they are read', () => {
   it('get their answer, not a broken pipe: 415, 404, 405, and 503 SHUTTING_DOWN during the lame duck', async () => {
-    triton = new FakeTriton();
-    await triton.start();
-    gateway = await startGatewayProcess(triton.address, { SHUTDOWN_GRACE_MS: String(GRACE_MS), SHUTDOWN_LAME_DUCK_MS: '3000' });
-    const { url, child } = gateway;
-    await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 10_000, 50);
+    const { url, child, exited } = await startIdleGateway(String(GRACE_MS), '3000');
     const before: string[] = [];
     for (const keepAlive of [true, false]) {
       before.push(await largePost(url, '/v2/models/fake_digits/infer', keepAlive, 'text/xml'));
@@ -195,11 +186,12 @@ describe('large bodies refused before they are read', () => {
     await sleep(200);
     const during = [await largePost(url, '/v2/models/fake_digits/infer', true), await largePost(url, '/v2/models/fake_digits/infer', false)];
     expect(during).toEqual(Array(2).fill('503 SHUTTING_DOWN connection=close'));
-    expect(await gateway.exited).toBe(0);
+    expect(await exited).toBe(0);
   }, 40_000);
 });
 
 /** A gateway child process (fake Triton) with these grace and lame-duck settings, once it is ready. */
+/** A gateway process in front of an idle fake Triton, ready, with the given grace and lame duck. */
 async function startIdleGateway(graceMs: string, lameDuckMs: string): Promise<GatewayProcess> {
   triton = new FakeTriton();
   await triton.start();

@@ -5,6 +5,7 @@
 // the gateway must serve again after each restart by itself. The counts are printed as a table.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
+import { digitsJsonBody } from '../../bench/settings.ts';
 import { countTable, startCountedLoad } from '../support/counted-load.ts';
 import type { CountedOutcome } from '../support/counted-load.ts';
 import { eventually } from '../support/gateway-harness.ts';
@@ -27,7 +28,6 @@ const SERVED_AGAIN = CLIENTS;
 const SERVED_AGAIN_WITHIN_MS = 20_000;
 /** Steady serving between the faults, as between crashes in production. */
 const STEADY_MS = 1000;
-const DIGITS_BODY = JSON.stringify({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, (_, i) => i % 16) }] });
 
 const real = useRealTriton({ twin: { models: { digits: [2] } }, server: { modelControl: 'none' } });
 let gateway: GatewayProcess | undefined;
@@ -48,7 +48,7 @@ it('64 keep-alive clients through three Triton SIGKILLs and a gateway SIGTERM: o
   });
   const { url, child } = gateway;
   await eventually(async () => (await fetch(`${url}/ready`)).status === 200, 15_000, 50);
-  const load = startCountedLoad({ url, path: '/v2/models/digits/infer', body: DIGITS_BODY, clients: CLIENTS, guardMs: REQUEST_TIMEOUT_MS + GRACE_MS + 10_000 });
+  const load = startCountedLoad({ url, path: '/v2/models/digits/infer', body: digitsJsonBody, clients: CLIENTS, guardMs: REQUEST_TIMEOUT_MS + GRACE_MS + 10_000 });
   const { outcomes } = load;
   let stopped: readonly CountedOutcome[] | undefined;
   try {

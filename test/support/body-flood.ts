@@ -43,7 +43,7 @@ export function maximalBodies(limit: number): FloodBody[] {
 export type FloodOutcome = { readonly status: number; readonly retryAfter: boolean } | { readonly error: string };
 
 /** Sends one body on a fresh connection; an answer that arrives before the upload ends still counts. */
-export function sendOnce(url: string, body: FloodBody, timeoutMs: number): Promise<FloodOutcome> {
+function sendOnce(url: string, body: FloodBody, timeoutMs: number): Promise<FloodOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: FloodOutcome): void => {

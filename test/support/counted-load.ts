@@ -22,13 +22,15 @@ export type OutcomeKind =
   /** No answer within the guard. */
   | 'no answer';
 
-export const OUTCOME_KINDS: readonly OutcomeKind[] = ['200', '503 CIRCUIT_OPEN', '503 BACKEND_UNAVAILABLE', '503 MODEL_NOT_READY', '503 SHUTTING_DOWN', '504', 'other status', 'socket error', 'refused', 'no answer'];
+const OUTCOME_KINDS: readonly OutcomeKind[] = ['200', '503 CIRCUIT_OPEN', '503 BACKEND_UNAVAILABLE', '503 MODEL_NOT_READY', '503 SHUTTING_DOWN', '504', 'other status', 'socket error', 'refused', 'no answer'];
 
 export interface CountedOutcome {
   readonly kind: OutcomeKind;
   readonly latencyMs: number;
   /** Status and error code, or the socket error, for anything but 200. */
   readonly detail: string;
+  /** An HTTP answer that closes its connection (Connection: close). */
+  readonly closes: boolean;
 }
 
 export interface CountedLoadOptions {
@@ -38,19 +40,22 @@ export interface CountedLoadOptions {
   readonly clients: number;
   /** A request without an answer after this long is 'no answer'. */
   readonly guardMs: number;
-  /** Pause of a client after an answer other than 200 (default 100 ms). */
-  readonly backoffMs?: number;
+  /** Whether a client stops after this outcome (default: after 503 SHUTTING_DOWN or a refused connection). */
+  readonly stopsAfter?: (kind: OutcomeKind) => boolean;
 }
 
 export interface CountedLoad {
   readonly outcomes: readonly CountedOutcome[];
+  /** Resolves when every client has stopped (by its stop rule, or after stop()). */
+  readonly done: Promise<readonly CountedOutcome[]>;
   /** Answers or errors that came for a request already settled (must stay 0: one answer per request). */
   readonly duplicates: () => number;
   /** Asks every client to stop after its current request; resolves when all have. */
   stop(): Promise<readonly CountedOutcome[]>;
 }
 
-const DEFAULT_BACKOFF_MS = 100;
+/** Pause of a client after an answer other than 200: a real client backs off. */
+const BACKOFF_MS = 100;
 const STOPPING_KINDS: ReadonlySet<OutcomeKind> = new Set(['503 SHUTTING_DOWN', 'refused']);
 
 function kindOf(status: number, text: string): OutcomeKind {
@@ -71,6 +76,7 @@ export function startCountedLoad(options: CountedLoadOptions): CountedLoad {
   const outcomes: CountedOutcome[] = [];
   let duplicates = 0;
   let stopped = false;
+  const stopsAfter = options.stopsAfter ?? ((kind: OutcomeKind) => STOPPING_KINDS.has(kind));
 
   const send = async (): Promise<OutcomeKind> => {
     const started = performance.now();
@@ -78,8 +84,8 @@ export function startCountedLoad(options: CountedLoadOptions): CountedLoad {
     const latencyMs = performance.now() - started;
     const outcome: CountedOutcome =
       reply.kind === 'answer'
-        ? { kind: kindOf(reply.status, reply.text), latencyMs, detail: `${reply.status}: ${reply.text.slice(0, 200)}` }
-        : { kind: reply.kind, latencyMs, detail: reply.detail };
+        ? { kind: kindOf(reply.status, reply.text), latencyMs, detail: `${reply.status}: ${reply.text.slice(0, 200)}`, closes: reply.closes }
+        : { kind: reply.kind, latencyMs, detail: reply.detail, closes: false };
     outcomes.push(outcome);
     return outcome.kind;
   };
@@ -87,8 +93,8 @@ export function startCountedLoad(options: CountedLoadOptions): CountedLoad {
   const client = async (): Promise<void> => {
     while (!stopped) {
       const kind = await send();
-      if (STOPPING_KINDS.has(kind)) return;
-      if (kind !== '200') await sleep(options.backoffMs ?? DEFAULT_BACKOFF_MS);
+      if (stopsAfter(kind)) return;
+      if (kind !== '200') await sleep(BACKOFF_MS);
     }
   };
   const done = Promise.all(Array.from({ length: options.clients }, client)).then(() => {
@@ -97,6 +103,7 @@ export function startCountedLoad(options: CountedLoadOptions): CountedLoad {
   });
   return {
     outcomes,
+    done,
     duplicates: () => duplicates,
     stop: () => {
       stopped = true;

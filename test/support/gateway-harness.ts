@@ -55,3 +55,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
+
+/** Blocks this process's event loop (which an in-process gateway shares) for `ms`: a stall on demand. */
+export function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else runs
+  }
+}

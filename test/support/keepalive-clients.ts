@@ -2,9 +2,8 @@
 // balancer or a pooled client keeps connections open), sending one request after another. Every request
 // gets exactly one verdict; a client stops after its first refusal (503, or a socket error), as a real
 // client would then go to another replica.
-import { Agent } from 'node:http';
-import { sendOnKeepAlive } from './keepalive-request.ts';
-import type { Reply } from './keepalive-request.ts';
+import { startCountedLoad } from './counted-load.ts';
+import type { CountedOutcome } from './counted-load.ts';
 
 export type Verdict =
   /** 200. */
@@ -45,50 +44,41 @@ export interface KeepAliveLoadOptions {
   readonly guardMs: number;
 }
 
+/** The drain test's verdict of one counted outcome. */
+function verdictOf(outcome: CountedOutcome): Verdict {
+  switch (outcome.kind) {
+    case '200':
+      return 'ok';
+    case '503 SHUTTING_DOWN':
+      return outcome.closes ? 'shutting_down' : 'shutting_down_kept_open';
+    case 'socket error':
+      return 'reset';
+    case 'refused':
+      return 'refused';
+    case 'no answer':
+      return 'unanswered';
+    default:
+      return 'other_status';
+  }
+}
+
+/** The counted load of counted-load.ts, each client stopping at its first answer other than 200. */
 export function startKeepAliveLoad(options: KeepAliveLoadOptions): KeepAliveLoad {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.clients, maxFreeSockets: options.clients });
-  const counts: Record<Verdict, number> = { ok: 0, shutting_down: 0, shutting_down_kept_open: 0, other_status: 0, reset: 0, refused: 0, unanswered: 0 };
-  const problems: string[] = [];
-  let stopped = false;
-
-  const verdictOf = (reply: Reply): { verdict: Verdict; problem?: string } => {
-    switch (reply.kind) {
-      case 'answer':
-        if (reply.status === 200) return { verdict: 'ok' };
-        if (reply.status === 503 && reply.text.includes('"SHUTTING_DOWN"')) {
-          return reply.closes ? { verdict: 'shutting_down' } : { verdict: 'shutting_down_kept_open', problem: reply.text };
-        }
-        return { verdict: 'other_status', problem: `${reply.status}: ${reply.text.slice(0, 200)}` };
-      case 'refused':
-        return { verdict: 'refused', problem: reply.detail };
-      case 'socket error':
-        return { verdict: 'reset', problem: reply.detail };
-      case 'no answer':
-        return { verdict: 'unanswered', problem: reply.detail };
+  const load = startCountedLoad({ ...options, stopsAfter: (kind) => kind !== '200' });
+  const done = load.done.then((outcomes): Counted => {
+    const counts: Record<Verdict, number> = { ok: 0, shutting_down: 0, shutting_down_kept_open: 0, other_status: 0, reset: 0, refused: 0, unanswered: 0 };
+    const problems: string[] = [];
+    for (const outcome of outcomes) {
+      const verdict = verdictOf(outcome);
+      counts[verdict]++;
+      if (verdict !== 'ok' && verdict !== 'shutting_down') problems.push(`${verdict}: ${outcome.detail}`);
     }
-  };
-  const send = async (): Promise<Verdict> => {
-    const { verdict, problem } = verdictOf(await sendOnKeepAlive({ agent, ...options }));
-    counts[verdict]++;
-    if (problem !== undefined) problems.push(`${verdict}: ${problem}`);
-    return verdict;
-  };
-
-  const client = async (): Promise<void> => {
-    while (!stopped) {
-      const verdict = await send();
-      if (verdict !== 'ok') return;
-    }
-  };
-  const done = Promise.all(Array.from({ length: options.clients }, client)).then(() => {
-    agent.destroy();
-    return { counts: { ...counts }, problems };
+    if (load.duplicates() > 0) problems.push(`${load.duplicates()} answers or errors for requests already settled`);
+    return { counts, problems };
   });
   return {
-    answered: () => counts.ok,
+    answered: () => load.outcomes.filter((outcome) => outcome.kind === '200').length,
     done,
-    stop: () => {
-      stopped = true;
-    },
+    stop: () => void load.stop(),
   };
 }

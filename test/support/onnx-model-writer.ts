@@ -34,7 +34,7 @@ export interface OnnxGraph {
   readonly nodes: readonly OnnxNode[];
 }
 
-export function onnxModel(graph: OnnxGraph): Uint8Array {
+function onnxModel(graph: OnnxGraph): Uint8Array {
   const body = concat([
     ...graph.nodes.map((node, i) => field(1, concat([...node.inputs.map((name) => text(1, name)), text(2, node.output), text(3, `n${i}`), text(4, node.op)]))),
     text(2, 'test_graph'),

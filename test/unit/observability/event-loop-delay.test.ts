@@ -4,17 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLoopDelay, whenStallsRecorded } from '../../../gateway/observability/event-loop-delay.ts';
+import { blockEventLoop as stall } from '../../support/gateway-harness.ts';
 
 const STALL_MS = 250;
 /** Offsets spread over the 200 ms epoch, so some stalls start right after a rotation. */
 const OFFSETS_MS = [0, 13, 29, 41, 57, 73, 89, 101, 127, 149, 173, 197];
-
-function stall(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // busy
-  }
-}
 
 const afterTimers = (): Promise<void> => new Promise((resolve) => whenStallsRecorded(resolve));
 
