@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Backend } from './backends/backend.ts';
 import { TritonBackend } from './backends/triton/triton-backend.ts';
-import { DirectDispatcher } from './batching/direct-dispatcher.ts';
+import { DirectDispatcher } from './batching/infer-dispatcher.ts';
 import type { InferDispatcher } from './batching/infer-dispatcher.ts';
 import { MicroBatcher } from './batching/micro-batcher.ts';
 import type { GatewayConfig } from './config.ts';

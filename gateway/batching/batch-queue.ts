@@ -1,6 +1,18 @@
 // The waiting members of one batch key, in arrival order, with the rows they hold and the one timer
 // that will flush them. A FIFO with a moving head, compacted now and then, instead of Array.shift.
+import type { InferRequest } from '../backends/backend.ts';
 import type { BatchMember } from './batch-member.ts';
+
+/**
+ * Which requests may share a batch: same model, same version (a pinned one, or "latest" which the
+ * backend resolves per batch), same inputs (names, datatypes, every dimension but the batch one, in
+ * order), the same requested outputs, and the same row limit: after a swap to a version with another
+ * max_batch_size, requests under the new limit must not join a queue sized for the old one.
+ */
+export function batchKey(request: InferRequest, maxRows: number): string {
+  const inputs = request.inputs.map((input) => `${input.name}:${input.datatype}:${input.shape.slice(1).join('x')}`).join(',');
+  return `${request.model}\u0000${request.version}\u0000${inputs}\u0000${request.outputs.join(',')}\u0000${maxRows}`;
+}
 
 /**
  * Why a batch left: a request found the link idle, a returning batch freed a slot, the queue held a

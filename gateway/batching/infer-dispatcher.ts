@@ -1,6 +1,7 @@
 // The seam between the HTTP layer and the backend: the HTTP layer hands over one validated request and
 // awaits its answer; what happens in between (straight through, or micro-batched) is the dispatcher's.
-import type { CallOptions, InferRequest, InferResult } from '../backends/backend.ts';
+// The direct dispatcher is the straight-through one.
+import type { Backend, CallOptions, InferRequest, InferResult } from '../backends/backend.ts';
 import type { GatewayError } from '../errors.ts';
 
 export interface DispatchContext extends CallOptions {
@@ -21,4 +22,31 @@ export interface InferDispatcher {
   refuseIfFull(model: string): GatewayError | undefined;
   /** Lets queued and in-flight work finish; safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * Forwards every request to the backend on its own: the behaviour with batching off, and the path of
+ * models that do not batch.
+ */
+export class DirectDispatcher implements InferDispatcher {
+  readonly #backend: Backend;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  dispatch(request: InferRequest, context: DispatchContext): Promise<InferResult> {
+    return this.#backend.infer(request, {
+      deadline: context.deadline,
+      ...(context.signal ? { signal: context.signal } : {}),
+      ...(context.clientDeadline === true ? { clientDeadline: true } : {}),
+    });
+  }
+
+  /** Nothing queues here: every request goes to the backend at once. */
+  refuseIfFull(): GatewayError | undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
 }

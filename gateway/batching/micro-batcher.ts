@@ -9,12 +9,11 @@ import type { Backend, InferRequest, InferResult } from '../backends/backend.ts'
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { batchKey } from './batch-key.ts';
 import { BatchMember } from './batch-member.ts';
-import { BatchQueue } from './batch-queue.ts';
+import { BatchQueue, batchKey } from './batch-queue.ts';
 import type { FlushReason } from './batch-queue.ts';
-import { DirectDispatcher } from './direct-dispatcher.ts';
 import { DrainRate } from './drain-rate.ts';
+import { DirectDispatcher } from './infer-dispatcher.ts';
 import type { DispatchContext, InferDispatcher } from './infer-dispatcher.ts';
 import { runBatch } from './batch-execution.ts';
 
@@ -81,9 +80,7 @@ export class MicroBatcher implements InferDispatcher {
     if (full !== undefined) return Promise.reject(full);
     if (context.signal?.aborted) return Promise.reject(new GatewayError('REQUEST_CANCELLED', 'client left before queueing'));
 
-    // The limit is part of the key: after a swap to a version with another max_batch_size, requests under
-    // the new limit must not join a queue sized for the old one.
-    const key = `${batchKey(request)}\u0000${limit}`;
+    const key = batchKey(request, limit);
     let queue = this.#queues.get(key);
     if (queue === undefined) {
       queue = new BatchQueue(key, request.model, limit);
