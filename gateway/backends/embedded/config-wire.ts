@@ -2,8 +2,8 @@
 // ModelConfigResponse message (proto/, via proto-loader, as a Triton answer does) and the null
 // placeholders of unset messages are dropped. So both backends answer GET .../config with the same
 // fields, and a field added to (or left out of) the project's proto changes both alike.
-import { loadInferenceProtocol, serviceMethods } from '../triton/inference-protocol.ts';
-import type { UnaryMethod } from '../triton/inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from '../inference-protocol.ts';
+import type { UnaryMethod } from '../inference-protocol.ts';
 import type { JsonObject } from './config-document.ts';
 
 let modelConfigMethod: UnaryMethod | undefined;

@@ -26,7 +26,7 @@ import type {
   RepositoryIndexResponseMessage,
   RpcName,
   ServerMetadataResponseMessage,
-} from './inference-protocol.ts';
+} from '../inference-protocol.ts';
 import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';

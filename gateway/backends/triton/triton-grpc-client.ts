@@ -8,8 +8,8 @@ import type { EventLoopDelay } from '../../observability/event-loop-delay.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { CallOptions } from '../backend.ts';
-import { loadInferenceProtocol, serviceMethods } from './inference-protocol.ts';
-import type { RpcName, UnaryMethod } from './inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from '../inference-protocol.ts';
+import type { RpcName, UnaryMethod } from '../inference-protocol.ts';
 import { TritonRpcError } from './triton-rpc-error.ts';
 import { grpcStatusName } from './grpc-status-map.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelConfigError, parseModelConfig } from '../../../gateway/backends/embedded/model-config.ts';
 import { selectVersions, versionOfDirectory } from '../../../gateway/backends/embedded/version-policy.ts';
-import { loadInferenceProtocol, serviceMethods } from '../../../gateway/backends/triton/inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from '../../../gateway/backends/inference-protocol.ts';
 import { MODEL_REPOSITORY } from './embedded-support.ts';
 
 const digitsText = readFileSync(join(MODEL_REPOSITORY, 'digits', 'config.pbtxt'), 'utf8');
