@@ -5,6 +5,9 @@ import { eventLoopDelay } from './event-loop-delay.ts';
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** The outcome label of a backend call that succeeded; a failed one carries the gateway's error code. */
+export const CALL_OK = 'OK';
+
 /** The breaker state as a number, so a dashboard can graph it. */
 export const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -12,8 +15,12 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status' | 'model'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'model'>;
-  readonly tritonCalls: Counter<'rpc' | 'code'>;
-  readonly tritonDuration: Histogram<'rpc'>;
+  /**
+   * Calls to the backend: `backend` its kind (triton, embedded), `method` the Open Inference Protocol
+   * method (ModelInfer, ServerReady...), `outcome` OK or the gateway's error code for the failure.
+   */
+  readonly backendCalls: Counter<'backend' | 'method' | 'outcome'>;
+  readonly backendCallDuration: Histogram<'backend' | 'method'>;
   readonly breakerState: Gauge;
   readonly breakerTransitions: Counter<'to'>;
   readonly breakerRejections: Counter;
@@ -59,16 +66,16 @@ export function createMetrics(options: { readonly collectProcessMetrics?: boolea
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     }),
-    tritonCalls: new Counter({
-      name: 'gateway_triton_calls_total',
-      help: 'gRPC calls to Triton by RPC and resulting gRPC status name.',
-      labelNames: ['rpc', 'code'],
+    backendCalls: new Counter({
+      name: 'gateway_backend_calls_total',
+      help: 'Calls to the backend (gRPC calls to Triton; runs of the embedded backend), by backend, protocol method and outcome (OK or the error code).',
+      labelNames: ['backend', 'method', 'outcome'],
       registers,
     }),
-    tritonDuration: new Histogram({
-      name: 'gateway_triton_call_duration_seconds',
-      help: 'Duration of gRPC calls to Triton.',
-      labelNames: ['rpc'],
+    backendCallDuration: new Histogram({
+      name: 'gateway_backend_call_duration_seconds',
+      help: 'Duration of calls to the backend, by backend and protocol method.',
+      labelNames: ['backend', 'method'],
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     }),

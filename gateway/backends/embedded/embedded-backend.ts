@@ -9,8 +9,8 @@
 // dropped after it when nobody wants it any more.
 import { readFileSync } from 'node:fs';
 import { GatewayError, isGatewayError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { CALL_OK } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type {
   Backend,
@@ -38,7 +38,7 @@ export interface EmbeddedBackendOptions {
   /** Re-scan the repository this often; 0 = load once at start and never poll. */
   readonly pollIntervalMs: number;
   readonly logger: Logger;
-  /** When given, each run is counted and timed as rpc "ModelInfer" in the backend call metrics. */
+  /** When given, each run is counted and timed as method "ModelInfer" in the backend call metrics. */
   readonly metrics?: GatewayMetrics;
   /** ORT threads inside one operator, per run (default 1: the gateway runs many requests at once). */
   readonly intraOpNumThreads?: number;
@@ -60,16 +60,8 @@ export const EMBEDDED_SERVER_NAME = 'triton-gateway-embedded';
 export const EMBEDDED_EXTENSIONS: readonly string[] = Object.freeze(['model_repository', 'binary_tensor_data']);
 const RETRY_AFTER_SECONDS = 1;
 
-/** The gRPC status name Triton would have answered with, for the call metrics. */
-const STATUS_OF: Partial<Record<ErrorCode, string>> = {
-  BACKEND_REJECTED: 'INVALID_ARGUMENT',
-  MODEL_NOT_FOUND: 'NOT_FOUND',
-  MODEL_NOT_READY: 'UNAVAILABLE',
-  SHUTTING_DOWN: 'UNAVAILABLE',
-  BACKEND_UNAVAILABLE: 'UNAVAILABLE',
-  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
-  REQUEST_CANCELLED: 'CANCELLED',
-};
+/** The outcome label of a run that failed with something other than a GatewayError (a bug; answered 500). */
+const UNEXPECTED_OUTCOME = 'INTERNAL';
 
 export class EmbeddedBackend implements Backend {
   readonly kind = 'embedded';
@@ -108,15 +100,15 @@ export class EmbeddedBackend implements Backend {
 
   async infer(request: InferRequest, options: CallOptions): Promise<InferResult> {
     const started = performance.now();
-    let status = 'OK';
+    let outcome = CALL_OK;
     try {
       return await this.#infer(request, options);
     } catch (error) {
-      status = isGatewayError(error) ? (STATUS_OF[error.code] ?? 'INTERNAL') : 'INTERNAL';
+      outcome = isGatewayError(error) ? error.code : UNEXPECTED_OUTCOME;
       throw error;
     } finally {
-      this.#metrics?.tritonCalls.inc({ rpc: 'ModelInfer', code: status });
-      this.#metrics?.tritonDuration.observe({ rpc: 'ModelInfer' }, (performance.now() - started) / 1000);
+      this.#metrics?.backendCalls.inc({ backend: 'embedded', method: 'ModelInfer', outcome });
+      this.#metrics?.backendCallDuration.observe({ backend: 'embedded', method: 'ModelInfer' }, (performance.now() - started) / 1000);
     }
   }
 

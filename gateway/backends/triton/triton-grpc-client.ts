@@ -6,12 +6,13 @@ import type { ChannelOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-j
 import { eventLoopDelay, whenStallsRecorded } from '../../observability/event-loop-delay.ts';
 import type { EventLoopDelay } from '../../observability/event-loop-delay.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { CALL_OK } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { CallOptions } from '../backend.ts';
 import { loadInferenceProtocol, serviceMethods } from '../inference-protocol.ts';
 import type { RpcName, UnaryMethod } from '../inference-protocol.ts';
 import { TritonRpcError } from './triton-rpc-error.ts';
-import { grpcStatusName } from './grpc-status-map.ts';
+import { grpcStatusName, mapGrpcStatus } from './grpc-status-map.ts';
 
 export interface TritonClientOptions {
   /** host:port of Triton's gRPC endpoint. */
@@ -125,8 +126,10 @@ export class TritonGrpcClient {
               this.#connectingSince = undefined;
               if (rpc === 'ModelInfer') this.#inferAnsweredAt = now;
             } else if (code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE) this.#replaceIfStuckConnecting();
-            this.#metrics.tritonCalls.inc({ rpc, code: grpcStatusName(code) });
-            this.#metrics.tritonDuration.observe({ rpc }, (now - started) / 1000);
+            // The outcome a client would read (the mapped code); the gRPC status name is in the log.
+            const outcome = error ? mapGrpcStatus(code, error.details).code : CALL_OK;
+            this.#metrics.backendCalls.inc({ backend: 'triton', method: rpc, outcome });
+            this.#metrics.backendCallDuration.observe({ backend: 'triton', method: rpc }, (now - started) / 1000);
             if (!error) resolve(response as TResponse);
             else if (error.code !== GrpcStatus.DEADLINE_EXCEEDED) reject(this.#failure(rpc, error, started, budgetMs, options.clientDeadline === true));
             // Right after a stall the deadline timer runs before the delay monitor has recorded the stall.

@@ -174,12 +174,12 @@ describe('inference', () => {
     expect(await code(pending)).toBe('REQUEST_CANCELLED');
   });
 
-  it('counts each run by the gRPC status Triton would have answered', async () => {
-    const text = await metrics.registry.getSingleMetricAsString('gateway_triton_calls_total');
-    expect(text).toMatch(/rpc="ModelInfer",code="OK"\} [1-9]/);
-    expect(text).toMatch(/rpc="ModelInfer",code="INVALID_ARGUMENT"\} [1-9]/);
-    expect(text).toMatch(/rpc="ModelInfer",code="NOT_FOUND"\} [1-9]/);
-    expect(text).toMatch(/rpc="ModelInfer",code="DEADLINE_EXCEEDED"\} [1-9]/);
+  it('counts each run as an embedded ModelInfer call by its outcome: OK or the error code it answered', async () => {
+    const text = await metrics.registry.getSingleMetricAsString('gateway_backend_calls_total');
+    for (const outcome of ['OK', 'BACKEND_REJECTED', 'MODEL_NOT_FOUND', 'DEADLINE_EXCEEDED']) {
+      expect(text).toMatch(new RegExp(`backend="embedded",method="ModelInfer",outcome="${outcome}"\\} [1-9]`));
+    }
+    expect(text).not.toMatch(/backend="triton"/);
   });
 });
 
