@@ -15,7 +15,6 @@ import { BodyParsePool } from './http/body-parse-pool.ts';
 import { DrainGate } from './http/drain-gate.ts';
 import { GracefulStop } from './http/graceful-stop.ts';
 import { PARSE_HEAP_MB } from './http/infer-body.ts';
-import { readinessReport } from './http/readiness-report.ts';
 import { ModelCatalog } from './models/model-catalog.ts';
 import { ReadinessMonitor } from './models/readiness-monitor.ts';
 import type { Logger } from './observability/logger.ts';
@@ -77,7 +76,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const { logger } = dependencies;
   const metrics = dependencies.metrics ?? createMetrics();
   const backend = await createBackend(config, logger, metrics);
-  const catalog = new ModelCatalog({ backend, controlTimeoutMs: config.TRITON_CONTROL_TIMEOUT_MS });
+  const catalog = new ModelCatalog({ backend, controlTimeoutMs: config.TRITON_CONTROL_TIMEOUT_MS, loadTimeoutMs: config.REQUEST_TIMEOUT_MS });
   const monitor = new ReadinessMonitor({
     backend,
     catalog,
@@ -100,10 +99,10 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
           metrics,
         })
       : new DirectDispatcher(backend);
-  monitor.onChange(() => metrics.ready.set(readinessReport(backend, monitor, gate).ready ? 1 : 0));
+  monitor.onChange(() => metrics.ready.set(monitor.report(gate.draining).ready ? 1 : 0));
 
   const parsePool = new BodyParsePool({ threads: config.PARSE_WORKERS, heapMb: PARSE_HEAP_MB });
-  const app = createApp({ config, backend, catalog, monitor, dispatcher, gate, logger, metrics, parsePool });
+  const app = createApp({ config, catalog, monitor, dispatcher, gate, logger, metrics, parsePool });
   const server = createServer(
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

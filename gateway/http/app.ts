@@ -1,5 +1,8 @@
 // The express application: request context first, then every route of the public contract, then one
-// answer for unknown paths (404) and wrong methods (405), then the one error handler.
+// answer for unknown paths (404) and wrong methods (405), then the one error handler. The gateway's own
+// endpoints are here: liveness (never depends on the backend), readiness (answered from memory; 503 when
+// false, where Triton itself answers 400: 503 is what Kubernetes and load balancers read best), metrics
+// and the OpenAPI document.
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors.ts';
@@ -7,7 +10,6 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { connectionGuard, guardAnswers } from './connection-guard.ts';
 import { registerDocsRoute } from './docs-route.ts';
 import { errorMiddleware } from './error-response.ts';
-import { registerHealthRoutes } from './health-routes.ts';
 import { registerInferRoute } from './infer-route.ts';
 import { registerModelRoutes } from './model-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -70,7 +72,20 @@ export function createApp(services: HttpServices): express.Express {
 
   // The infer route first: it carries nearly all the traffic, and the router tries routes in order.
   registerInferRoute(router, services);
-  registerHealthRoutes(router, services);
+  const live = (_req: Request, res: Response): void => {
+    locals(res).route = 'live';
+    res.status(200).json({ live: true });
+  };
+  const ready = (_req: Request, res: Response): void => {
+    locals(res).route = 'ready';
+    const report = services.monitor.report(services.gate.draining);
+    services.metrics.ready.set(report.ready ? 1 : 0);
+    res.status(report.ready ? 200 : 503).json(report);
+  };
+  router.get('/health', live);
+  router.get('/v2/health/live', live);
+  router.get('/ready', ready);
+  router.get('/v2/health/ready', ready);
   registerModelRoutes(router, services);
   registerAdminRoutes(router, services);
   registerDocsRoute(router);

@@ -1,11 +1,10 @@
-// Server and model metadata, model readiness and config, and the repository index: answered from the
-// model catalog (cached) or from Triton (live), never invented here.
+// Server and model metadata, model readiness and config, and the repository index: answered through the
+// model catalog (signatures cached, the rest live from the backend), never invented here.
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import { repositoryIndexRequestSchema } from '../contract/infer-response-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { parseJsonBody } from './json-body.ts';
-import { controlDeadline, modelTarget } from './model-target.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
 import { formatZodIssues } from './zod-issues.ts';
@@ -15,12 +14,33 @@ const GATEWAY_EXTENSIONS = new Set(['classification', 'model_repository', 'model
 
 export const MODEL_PATH = '/v2/models/:model{/versions/:version}';
 
+/** The model and version named by a MODEL_PATH. */
+export interface ModelTarget {
+  readonly model: string;
+  /** '' when the path names no version: the backend picks the highest ready one. */
+  readonly version: string;
+}
+
+const VERSION = /^[0-9]{1,19}$/;
+
+/** The model and version of a MODEL_PATH request, checked. */
+export function modelTarget(req: Request): ModelTarget {
+  const params = req.params as Record<string, string | undefined>;
+  const model = params['model'] ?? '';
+  const version = params['version'];
+  if (model === '') throw new GatewayError('INVALID_REQUEST', 'path: model name is empty');
+  if (version !== undefined && !VERSION.test(version)) {
+    throw new GatewayError('INVALID_REQUEST', `path: version "${version}" must be a positive whole number, e.g. /versions/1`);
+  }
+  return { model, version: version ?? '' };
+}
+
 export function registerModelRoutes(router: Router, services: HttpServices): void {
-  const { backend, catalog, config } = services;
+  const { catalog, config } = services;
 
   router.get('/v2', async (_req: Request, res: Response) => {
     locals(res).route = 'server_metadata';
-    const metadata = await backend.serverMetadata(controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    const metadata = await catalog.serverMetadata();
     // Advertise only what a client can really use through the gateway.
     res.json({ ...metadata, extensions: metadata.extensions.filter((extension) => GATEWAY_EXTENSIONS.has(extension)) });
   });
@@ -36,18 +56,7 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
   router.get(`${MODEL_PATH}/ready`, async (req: Request, res: Response) => {
     const target = modelTarget(req);
     locals(res).route = 'model_ready';
-    const deadline = controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS);
-    const ready = await backend.modelReady(target.model, target.version, deadline);
-    // Triton answers ready=false (not NOT_FOUND) for a model or version it has never heard of; the
-    // repository index tells "unknown" (404) from "known but not ready" (503).
-    if (!ready) {
-      const index = await backend.repositoryIndex(false, deadline);
-      const known = index.some((entry) => entry.name === target.model && (target.version === '' || entry.version === target.version));
-      if (!known) {
-        const what = target.version === '' ? `model "${target.model}"` : `version "${target.version}" of model "${target.model}"`;
-        throw new GatewayError('MODEL_NOT_FOUND', `unknown ${what}`);
-      }
-    }
+    const ready = await catalog.ready(target.model, target.version);
     locals(res).model = target.model;
     res.status(ready ? 200 : 503).json({ name: target.model, ...(target.version ? { version: target.version } : {}), ready });
   });
@@ -66,7 +75,7 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
     const body = raw.length === 0 ? {} : parseJsonBody(raw, config.MAX_JSON_DEPTH);
     const parsed = repositoryIndexRequestSchema.safeParse(body);
     if (!parsed.success) throw new GatewayError('INVALID_REQUEST', formatZodIssues(parsed.error.issues));
-    const index = await backend.repositoryIndex(parsed.data.ready ?? false, controlDeadline(config.TRITON_CONTROL_TIMEOUT_MS));
+    const index = await catalog.repositoryIndex(parsed.data.ready ?? false);
     // Like Triton's own REST index: empty fields are left out (a model never loaded has no version or state).
     res.json(
       index.map(({ name, version, state, reason }) => ({

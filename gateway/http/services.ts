@@ -1,5 +1,5 @@
-// What the HTTP layer is given to work with; main.ts (or a test) builds it.
-import type { Backend } from '../backends/backend.ts';
+// What the HTTP layer is given to work with; gateway.ts builds it. No backend: HTTP reaches it only
+// through the models (catalog, readiness) and, for inference, the dispatcher.
 import type { InferDispatcher } from '../batching/infer-dispatcher.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { ModelCatalog } from '../models/model-catalog.ts';
@@ -11,7 +11,6 @@ import type { DrainGate } from './drain-gate.ts';
 
 export interface HttpServices {
   readonly config: GatewayConfig;
-  readonly backend: Backend;
   readonly catalog: ModelCatalog;
   readonly monitor: ReadinessMonitor;
   readonly dispatcher: InferDispatcher;

@@ -1,25 +1,32 @@
-// Metadata and config of each model version, fetched from the backend once and kept until the
-// readiness monitor sees the model's versions change. Concurrent first requests share one fetch.
-import type { Backend } from '../backends/backend.ts';
+// The models the backend serves, as the layers above reach them: the signature of each model version
+// (metadata and config, fetched once and kept until the readiness monitor sees the model's versions
+// change; concurrent first requests share one fetch), and the live answers (readiness, the repository
+// index, server metadata, load and unload). An unknown model is told in the gateway's own words,
+// whichever backend runs the models.
+import type { Backend, CallOptions, RepositoryEntry, ServerMetadata } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
 import { buildSignature } from './model-signature.ts';
 import type { ModelSignature } from './model-signature.ts';
 
 export interface ModelCatalogOptions {
   readonly backend: Backend;
-  /** Deadline for metadata and config calls. */
+  /** Deadline for metadata, config, readiness, index and server metadata calls. */
   readonly controlTimeoutMs: number;
+  /** Deadline for load and unload (a load answers once the model is ready). */
+  readonly loadTimeoutMs: number;
 }
 
 export class ModelCatalog {
   readonly #backend: Backend;
   readonly #controlTimeoutMs: number;
+  readonly #loadTimeoutMs: number;
   /** model -> version ('' = latest) -> signature being fetched or fetched. */
   readonly #entries = new Map<string, Map<string, Promise<ModelSignature>>>();
 
   constructor(options: ModelCatalogOptions) {
     this.#backend = options.backend;
     this.#controlTimeoutMs = options.controlTimeoutMs;
+    this.#loadTimeoutMs = options.loadTimeoutMs;
   }
 
   signature(model: string, version: string): Promise<ModelSignature> {
@@ -41,6 +48,31 @@ export class ModelCatalog {
     return pending;
   }
 
+  /** Whether the model (version) can serve now; MODEL_NOT_FOUND when the backend does not have it. */
+  ready(model: string, version: string): Promise<boolean> {
+    return this.#backend.modelReady(model, version, this.#control()).catch(notFoundAs(unknownModel(model, version)));
+  }
+
+  repositoryIndex(readyOnly: boolean): Promise<readonly RepositoryEntry[]> {
+    return this.#backend.repositoryIndex(readyOnly, this.#control());
+  }
+
+  serverMetadata(): Promise<ServerMetadata> {
+    return this.#backend.serverMetadata(this.#control());
+  }
+
+  /** Explicit load; the model's cached signatures are dropped once it is done. */
+  async load(model: string): Promise<void> {
+    await this.#backend.loadModel(model, this.#load()).catch(notFoundAs(notInRepository(model)));
+    this.invalidate(model);
+  }
+
+  /** Explicit unload; MODEL_NOT_FOUND (nothing changed) for a model the backend does not have. */
+  async unload(model: string): Promise<void> {
+    await this.#backend.unloadModel(model, this.#load()).catch(notFoundAs(notInRepository(model)));
+    this.invalidate(model);
+  }
+
   /** Forget a model's cached versions, e.g. after its versions or their states changed. */
   invalidate(model: string): void {
     this.#entries.delete(model);
@@ -52,17 +84,35 @@ export class ModelCatalog {
   }
 
   async #fetch(model: string, version: string): Promise<ModelSignature> {
-    const options = { deadline: Date.now() + this.#controlTimeoutMs };
+    const options = this.#control();
     const [metadata, config] = await Promise.all([
       this.#backend.modelMetadata(model, version, options),
       this.#backend.modelConfig(model, version, options),
-    ]).catch((error: unknown) => {
-      if (error instanceof GatewayError && error.code === 'MODEL_NOT_FOUND') {
-        const what = version === '' ? `model "${model}"` : `version "${version}" of model "${model}"`;
-        throw new GatewayError('MODEL_NOT_FOUND', `unknown ${what}`, { cause: error });
-      }
-      throw error;
-    });
+    ]).catch(notFoundAs(unknownModel(model, version)));
     return buildSignature(metadata, config);
   }
+
+  #control(): CallOptions {
+    return { deadline: Date.now() + this.#controlTimeoutMs };
+  }
+
+  #load(): CallOptions {
+    return { deadline: Date.now() + this.#loadTimeoutMs };
+  }
+}
+
+function unknownModel(model: string, version: string): string {
+  return version === '' ? `unknown model "${model}"` : `unknown version "${version}" of model "${model}"`;
+}
+
+function notInRepository(model: string): string {
+  return `model "${model}" is not in the model repository`;
+}
+
+/** Rethrows a backend's MODEL_NOT_FOUND with the gateway's `message` (the backend's words are the cause), anything else as it is. */
+function notFoundAs(message: string): (error: unknown) => never {
+  return (error: unknown) => {
+    if (error instanceof GatewayError && error.code === 'MODEL_NOT_FOUND') throw new GatewayError('MODEL_NOT_FOUND', message, { cause: error });
+    throw error;
+  };
 }

@@ -1,9 +1,11 @@
-// Polls the backend in the background (ServerReady, the repository index, ModelReady for every served
-// model) so that readiness probes are answered from memory and never wait on Triton. It also tells the
-// model catalog when a model's versions change, so cached metadata never outlives a version swap.
-// A poll that missed its deadline while the gateway's own event loop stalled proves nothing about
-// Triton: the previous answer stands.
-import type { Backend, RepositoryEntry } from '../backends/backend.ts';
+// Readiness as the probes see it, answered from memory: a background poll asks the backend (the
+// repository index, ModelReady for every served model, then the backend's own judgement of itself), and
+// the report adds what is known at once (the breaker, draining). The poll also tells the model catalog
+// when a model's versions change, so cached metadata never outlives a version swap. A poll that missed
+// its deadline while the gateway's own event loop stalled proves nothing about the backend: the
+// previous answer stands. Nothing here knows one backend's quirks; each backend judges itself.
+import { UNLOADED_REASON } from '../backends/backend.ts';
+import type { Backend, BackendKind, LinkState, RepositoryEntry } from '../backends/backend.ts';
 import { isGatewayError } from '../errors.ts';
 import { eventLoopDelay, whenStallsRecorded } from '../observability/event-loop-delay.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -22,21 +24,31 @@ export interface ReadinessMonitorOptions {
 export interface BackendReadiness {
   /** undefined until the first poll has finished. */
   readonly serverReady: boolean | undefined;
-  /** Why the server check failed (not ready, or unreachable with the error code): no hosts, no upstream texts. */
+  /** Why the server check failed (the backend's reason, or unreachable with the error code): no hosts, no upstream texts. */
   readonly serverProblem: string | undefined;
   readonly models: ReadonlyMap<string, boolean>;
   readonly checkedAt: number | undefined;
 }
 
-const UNLOADED_REASON = 'unloaded';
+/** The body of /ready: every failed check named, never hosts, addresses or upstream error texts (those are in the log). */
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
+  readonly checks: {
+    readonly backend: BackendKind;
+    readonly server: 'ready' | 'not ready' | 'unknown';
+    readonly models: Readonly<Record<string, 'ready' | 'not ready'>>;
+    readonly breaker: LinkState;
+    readonly draining: boolean;
+    readonly checkedAt: string | null;
+  };
+}
 
 export class ReadinessMonitor {
   readonly #options: ReadinessMonitorOptions;
   #snapshot: BackendReadiness = { serverReady: undefined, serverProblem: 'first check pending', models: new Map(), checkedAt: undefined };
   #versionFingerprints = new Map<string, string>();
   readonly #everReady = new Set<string>();
-  /** The one poll of grace below has been used since Triton last said ready itself. */
-  #graced = false;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -48,6 +60,39 @@ export class ReadinessMonitor {
 
   get snapshot(): BackendReadiness {
     return this.#snapshot;
+  }
+
+  /**
+   * Ready when the backend is, every served model has a ready version, there is a model to serve, the
+   * breaker is not open and the gateway is not `draining`.
+   */
+  report(draining: boolean): ReadinessReport {
+    const snapshot = this.#snapshot;
+    const { backend } = this.#options;
+    const reasons: string[] = [];
+    if (draining) reasons.push('gateway is draining (shutting down)');
+    if (snapshot.serverReady !== true) reasons.push(snapshot.serverProblem ?? `${backend.kind} not ready`);
+    const linkState = backend.linkState();
+    if (linkState === 'open') reasons.push(`circuit breaker to ${backend.kind} is open`);
+    const models: Record<string, 'ready' | 'not ready'> = {};
+    for (const [model, ready] of snapshot.models) {
+      models[model] = ready ? 'ready' : 'not ready';
+      if (!ready) reasons.push(`model "${model}" has no ready version`);
+    }
+    // A gateway with nothing to serve (every model failed, or an empty repository) takes no traffic.
+    if (snapshot.serverReady === true && snapshot.models.size === 0) reasons.push('no model is served');
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      checks: {
+        backend: backend.kind,
+        server: snapshot.serverReady === undefined ? 'unknown' : snapshot.serverReady ? 'ready' : 'not ready',
+        models,
+        breaker: linkState,
+        draining,
+        checkedAt: snapshot.checkedAt === undefined ? null : new Date(snapshot.checkedAt).toISOString(),
+      },
+    };
   }
 
   /** Called after every poll; used for the readiness gauge. */
@@ -91,7 +136,6 @@ export class ReadinessMonitor {
     const started = performance.now();
     let next: BackendReadiness;
     try {
-      const serverReady = await backend.serverReady(options);
       const index = await backend.repositoryIndex(false, options);
       this.#noteVersionChanges(index);
       for (const entry of index) if (entry.state === 'READY') this.#everReady.add(entry.name);
@@ -99,25 +143,11 @@ export class ReadinessMonitor {
       const checks = await Promise.all(
         served.map(async (model) => [model, await backend.modelReady(model, '', options).catch(() => false)] as const),
       );
-      // Triton's strict readiness is false while any version loads, unloads or failed to load, even when
-      // every model still serves. Not ready is overruled only when the index explains it entirely by such
-      // versions: of a model that still has a READY version, or of a model the gateway does not serve.
-      const withReadyVersion = new Set(index.filter((entry) => entry.state === 'READY').map((entry) => entry.name));
-      const servedSet = new Set(served);
-      const churn = index.filter((entry) => (entry.state ?? '') !== '' && entry.state !== 'READY' && !(entry.state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON));
-      const explained = churn.length > 0 && churn.every((entry) => withReadyVersion.has(entry.name) || !servedSet.has(entry.name));
-      const allServedReady = served.length > 0 && checks.every(([, ready]) => ready);
-      let usable = serverReady || (explained && withReadyVersion.size > 0 && allServedReady);
-      // Triton's readiness and its index are two calls; a swap can flip between them and leave "not
-      // ready" unexplained for one poll while every served model serves. One poll of grace absorbs that;
-      // a Triton that stays not ready is reported at the next poll.
-      if (!usable && allServedReady && this.#snapshot.serverReady === true && !this.#graced) {
-        this.#graced = true;
-        usable = true;
-      } else if (usable && serverReady) this.#graced = false;
+      const servedReady = served.length > 0 && checks.every(([, ready]) => ready);
+      const server = await backend.serverReadiness({ index, served, servedReady, wasReady: this.#snapshot.serverReady === true }, options);
       next = {
-        serverReady: usable,
-        serverProblem: usable ? undefined : 'triton reports not ready',
+        serverReady: server.ready,
+        serverProblem: server.ready ? undefined : server.reason,
         models: new Map(checks),
         checkedAt: Date.now(),
       };
@@ -129,10 +159,11 @@ export class ReadinessMonitor {
         return;
       }
       // The detail (grpc-js's words, Triton's address) is for the log; /ready names the check and the code.
-      if (this.#snapshot.serverReady !== false) logger.warn({ err: error }, 'triton unreachable');
+      const problem = `${backend.kind} unreachable`;
+      if (this.#snapshot.serverReady !== false) logger.warn({ err: error }, problem);
       next = {
         serverReady: false,
-        serverProblem: `triton unreachable (${code})`,
+        serverProblem: `${problem} (${code})`,
         models: this.#snapshot.models,
         checkedAt: Date.now(),
       };

@@ -11,6 +11,8 @@ import type { TestGateway } from '../support/gateway-harness.ts';
 
 let triton: FakeTriton;
 let gateway: TestGateway;
+/** A readiness question with nothing seen of the models: only Triton's own ServerReady answer decides. */
+const NO_EVIDENCE = { index: [], served: [], servedReady: false, wasReady: false } as const;
 
 beforeEach(async () => {
   triton = new FakeTriton();
@@ -249,7 +251,7 @@ describe('only the link counts', () => {
         answers.push(infer());
         await new Promise((resolve) => setTimeout(resolve, 40));
       }
-      expect(await gateway.gateway.backend.serverReady({ deadline: Date.now() + 1000 })).toBe(true);
+      expect(await gateway.gateway.backend.serverReadiness(NO_EVIDENCE, { deadline: Date.now() + 1000 })).toEqual({ ready: true });
       for (const answer of await Promise.all(answers)) expect([503, 504]).toContain(answer.status);
     }
     expect(gateway.gateway.backend.linkState()).toBe('open');

@@ -21,8 +21,10 @@ import type {
   ModelConfigDocument,
   ModelMetadata,
   RawTensor,
+  ReadinessEvidence,
   RepositoryEntry,
   ServerMetadata,
+  ServerReadiness,
 } from '../backend.ts';
 import { classificationCounts } from './classification.ts';
 import { planInfer } from './infer-plan.ts';
@@ -58,8 +60,6 @@ export const DEFAULT_INTRA_OP_THREADS = 1;
 export const DEFAULT_INTER_OP_THREADS = 1;
 export const EMBEDDED_SERVER_NAME = 'triton-gateway-embedded';
 export const EMBEDDED_EXTENSIONS: readonly string[] = Object.freeze(['model_repository', 'binary_tensor_data']);
-const RETRY_AFTER_SECONDS = 1;
-
 /** The outcome label of a run that failed with something other than a GatewayError (a bug; answered 500). */
 const UNEXPECTED_OUTCOME = 'INTERNAL';
 
@@ -117,12 +117,16 @@ export class EmbeddedBackend implements Backend {
     return { name: EMBEDDED_SERVER_NAME, version: this.#version, extensions: EMBEDDED_EXTENSIONS };
   }
 
-  async serverReady(_options?: CallOptions): Promise<boolean> {
-    return this.#started && this.#closing === undefined;
+  /** Ready once the repository was loaded, until closed; a failed model is the model's own check. */
+  async serverReadiness(_evidence?: ReadinessEvidence, _options?: CallOptions): Promise<ServerReadiness> {
+    if (this.#closing !== undefined) return { ready: false, reason: 'embedded backend closed' };
+    if (!this.#started) return { ready: false, reason: 'embedded backend still loading the model repository' };
+    return { ready: true };
   }
 
   async modelReady(model: string, version: string, _options?: CallOptions): Promise<boolean> {
-    return this.#closing === undefined && (this.#repository.model(model)?.isReady(version) ?? false);
+    if (this.#closing !== undefined || !this.#started) return false;
+    return this.#model(model).isReady(version);
   }
 
   async modelMetadata(model: string, version: string, _options?: CallOptions): Promise<ModelMetadata> {
@@ -151,10 +155,6 @@ export class EmbeddedBackend implements Backend {
 
   linkState(): LinkState {
     return 'closed';
-  }
-
-  retryAfterSeconds(): number {
-    return RETRY_AFTER_SECONDS;
   }
 
   /**

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { UNLOADED_REASON } from '../backend.ts';
 import type { RepositoryEntry } from '../backend.ts';
 import { clientDetails } from '../client-details.ts';
 import { LoadedVersion } from './loaded-version.ts';
@@ -16,7 +17,7 @@ import type { EmbeddedModelConfig } from './model-config.ts';
 import { CONFIG_FILENAME, listVersionDirectories, modelFilePath, stampOf } from './model-files.ts';
 import type { RunSlots } from './run-slots.ts';
 import { selectVersions } from './version-policy.ts';
-import { UNLOADED_REASON, VersionSlot } from './version-slot.ts';
+import { VersionSlot } from './version-slot.ts';
 
 const MISSING = 'missing';
 
@@ -85,8 +86,7 @@ export class RepositoryModel {
       if (latest === undefined) throw new GatewayError('MODEL_NOT_READY', `model '${this.name}' has no available versions${this.#why()}`);
       return latest;
     }
-    const slot = /^[0-9]+$/.test(version) ? this.#slots.get(Number(version)) : undefined;
-    if (slot === undefined) throw new GatewayError('MODEL_NOT_FOUND', `Request for unknown model: '${this.name}' version ${version} is not found`);
+    const slot = this.#slot(version);
     const session = slot.serving;
     if (session === undefined) {
       const reason = slot.reason === '' ? '' : ` (${slot.reason})`;
@@ -95,9 +95,10 @@ export class RepositoryModel {
     return session;
   }
 
+  /** Whether `version` ('' = any) serves now; MODEL_NOT_FOUND for a version the model does not have. */
   isReady(version: string): boolean {
     if (version === '') return this.readyVersions().length > 0;
-    return /^[0-9]+$/.test(version) && this.#slots.get(Number(version))?.state === 'READY';
+    return this.#slot(version).state === 'READY';
   }
 
   /** READY versions, lowest first. */
@@ -120,6 +121,12 @@ export class RepositoryModel {
       this.#unloaded = true;
       await Promise.all([...this.#slots.values()].map((slot) => slot.unload()));
     });
+  }
+
+  #slot(version: string): VersionSlot {
+    const slot = /^[0-9]+$/.test(version) ? this.#slots.get(Number(version)) : undefined;
+    if (slot === undefined) throw new GatewayError('MODEL_NOT_FOUND', `Request for unknown model: '${this.name}' version ${version} is not found`);
+    return slot;
   }
 
   #serially(task: () => Promise<void>): Promise<void> {

@@ -1,12 +1,10 @@
 // The state of one version of one model, as Triton's repository index reports it, and the session that
 // serves it. A slot keeps serving its old session while a new one loads (a changed model file), and
 // remembers the files of a failed load so a poll does not retry (and warn about) the same files again.
+import { UNLOADED_REASON } from '../backend.ts';
 import type { LoadedVersion } from './loaded-version.ts';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
-
-/** Triton's reason for a version taken out of service on purpose (explicit unload, removed directory). */
-export const UNLOADED_REASON = 'unloaded';
 
 export class VersionSlot {
   readonly version: number;

@@ -1,9 +1,11 @@
 // The Backend implementation that forwards everything to a Triton Inference Server over gRPC, every
-// call inside the link breaker.
+// call inside the link breaker. Triton's quirks end here: ready=false for models it has never heard of,
+// 200 to unloading a model it does not have, and a strict readiness that is false during every swap.
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import { isDatatype } from '../../tensors/datatype.ts';
+import { indexLists, UNLOADED_REASON } from '../backend.ts';
 import type {
   Backend,
   CallOptions,
@@ -14,8 +16,10 @@ import type {
   Parameters,
   ModelMetadata,
   RawTensor,
+  ReadinessEvidence,
   RepositoryEntry,
   ServerMetadata,
+  ServerReadiness,
 } from '../backend.ts';
 import type {
   InferParameterMessage,
@@ -45,6 +49,8 @@ export class TritonBackend implements Backend {
   readonly description: string;
   readonly #client: TritonGrpcClient;
   readonly #breaker: LinkBreaker;
+  /** The one poll of grace (see serverReadiness) has been used since Triton last said ready itself. */
+  #graced = false;
   #closed = false;
 
   constructor(options: TritonBackendOptions) {
@@ -75,12 +81,27 @@ export class TritonBackend implements Backend {
     return { name: response.name, version: response.version, extensions: response.extensions };
   }
 
-  async serverReady(options: CallOptions): Promise<boolean> {
-    return (await this.#call<{ ready: boolean }>('ServerReady', {}, options)).ready;
+  async serverReadiness(evidence: ReadinessEvidence, options: CallOptions): Promise<ServerReadiness> {
+    const reported = (await this.#call<{ ready: boolean }>('ServerReady', {}, options)).ready;
+    let ready = reported || (churnExplains(evidence) && evidence.servedReady);
+    // Triton's readiness and its index are two calls; a swap can flip between them and leave "not
+    // ready" unexplained for one poll while every served model serves. One poll of grace absorbs that;
+    // a Triton that stays not ready is reported at the next poll.
+    if (!ready && evidence.servedReady && evidence.wasReady && !this.#graced) {
+      this.#graced = true;
+      ready = true;
+    } else if (ready && reported) this.#graced = false;
+    return ready ? { ready } : { ready, reason: 'triton reports not ready' };
   }
 
   async modelReady(model: string, version: string, options: CallOptions): Promise<boolean> {
-    return (await this.#call<{ ready: boolean }>('ModelReady', { name: model, version }, options)).ready;
+    const ready = (await this.#call<{ ready: boolean }>('ModelReady', { name: model, version }, options)).ready;
+    // Triton answers ready=false (not NOT_FOUND) for a model or version it has never heard of; the
+    // repository index tells "unknown" from "known but not ready".
+    if (!ready && !indexLists(await this.repositoryIndex(false, options), model, version)) {
+      throw new GatewayError('MODEL_NOT_FOUND', `triton ModelReady: ${version === '' ? '' : `version ${version} of `}model "${model}" is not in the repository index`);
+    }
+    return ready;
   }
 
   async modelMetadata(model: string, version: string, options: CallOptions): Promise<ModelMetadata> {
@@ -107,19 +128,24 @@ export class TritonBackend implements Backend {
   }
 
   async loadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options);
+    // A model added to disk since Triton's last scan is only found by the load itself; the index tells
+    // afterwards whether a failure meant "no such model".
+    await this.#call('RepositoryModelLoad', { repository_name: '', model_name: model }, options).catch(async (error: unknown) => {
+      if (error instanceof GatewayError && error.code === 'MODEL_ERROR' && !(await this.#inIndex(model, options))) throw notInRepository(model, error);
+      throw withControlHint(error);
+    });
   }
 
   async unloadModel(model: string, options: CallOptions): Promise<void> {
-    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options);
+    // Triton answers 200 to unloading a model it does not have.
+    if (!(await this.#inIndex(model, options))) throw notInRepository(model);
+    await this.#call('RepositoryModelUnload', { repository_name: '', model_name: model }, options).catch((error: unknown) => {
+      throw withControlHint(error);
+    });
   }
 
   linkState(): LinkState {
     return this.#breaker.state;
-  }
-
-  retryAfterSeconds(): number {
-    return this.#breaker.retryAfterSeconds();
   }
 
   async close(): Promise<void> {
@@ -129,10 +155,37 @@ export class TritonBackend implements Backend {
     this.#client.close();
   }
 
+  async #inIndex(model: string, options: CallOptions): Promise<boolean> {
+    return indexLists(await this.repositoryIndex(false, options), model, '');
+  }
+
   #call<T extends object>(rpc: RpcName, request: object, options: CallOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'backend closed'));
     return this.#breaker.run(() => this.#client.call<T>(rpc, request, options));
   }
+}
+
+/**
+ * Triton's strict readiness is false while any version loads, unloads or failed to load, even when every
+ * model still serves. Not ready is overruled only when the index explains it entirely by such versions:
+ * of a model that still has a READY version, or of a model the gateway does not serve.
+ */
+function churnExplains({ index, served }: ReadinessEvidence): boolean {
+  const withReadyVersion = new Set(index.filter((entry) => entry.state === 'READY').map((entry) => entry.name));
+  const servedSet = new Set(served);
+  const churn = index.filter((entry) => (entry.state ?? '') !== '' && entry.state !== 'READY' && !(entry.state === 'UNAVAILABLE' && entry.reason === UNLOADED_REASON));
+  return churn.length > 0 && withReadyVersion.size > 0 && churn.every((entry) => withReadyVersion.has(entry.name) || !servedSet.has(entry.name));
+}
+
+function notInRepository(model: string, cause?: unknown): GatewayError {
+  return new GatewayError('MODEL_NOT_FOUND', `triton: model "${model}" is not in the repository index`, { cause });
+}
+
+/** A refusal retrying cannot change (Triton not in explicit model-control mode) says what would make it work. */
+function withControlHint(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.code !== 'BACKEND_UNSUPPORTED') return error;
+  const hint = 'Triton allows load and unload only with --model-control-mode=explicit (in poll mode, change the model repository instead)';
+  return new GatewayError(error.code, `${error.message}; ${hint}`, { cause: error });
 }
 
 function toInferParameters(parameters: Parameters): Record<string, InferParameterMessage> {

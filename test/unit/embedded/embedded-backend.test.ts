@@ -36,10 +36,9 @@ async function code(promise: Promise<unknown>): Promise<ErrorCode> {
 
 describe('what the embedded backend says about the repository', () => {
   it('is ready once started, and names itself', async () => {
-    expect(await backend.serverReady(callOptions())).toBe(true);
+    expect(await backend.serverReadiness()).toEqual({ ready: true });
     expect(await backend.serverMetadata(callOptions())).toEqual({ name: 'triton-gateway-embedded', version: '0.1.0', extensions: ['model_repository', 'binary_tensor_data'] });
     expect(backend.linkState()).toBe('closed');
-    expect(backend.retryAfterSeconds()).toBe(1);
     expect(backend.description).toContain(MODEL_REPOSITORY);
   });
 
@@ -87,8 +86,12 @@ describe('what the embedded backend says about the repository', () => {
   it('says which models and versions are ready', async () => {
     expect(await backend.modelReady('digits', '', callOptions())).toBe(true);
     expect(await backend.modelReady('digits', '2', callOptions())).toBe(true);
-    expect(await backend.modelReady('digits', '1', callOptions())).toBe(false);
-    expect(await backend.modelReady('nope', '', callOptions())).toBe(false);
+    expect(await code(backend.modelReady('digits', '1', callOptions()))).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('answers MODEL_NOT_FOUND, not "not ready", when asked whether an unknown model or version is ready', async () => {
+    expect(await code(backend.modelReady('nope', '', callOptions()))).toBe('MODEL_NOT_FOUND');
+    expect(await code(backend.modelReady('digits', '9', callOptions()))).toBe('MODEL_NOT_FOUND');
   });
 
   it('answers MODEL_NOT_FOUND for an unknown model, and for a version the policy did not load', async () => {
@@ -208,7 +211,7 @@ describe('explicit model control and closing', () => {
     const own = await startBackend({ repository: MODEL_REPOSITORY });
     await Promise.all([own.close(), own.close()]);
     await own.close();
-    expect(await own.serverReady(callOptions())).toBe(false);
+    expect(await own.serverReadiness()).toEqual({ ready: false, reason: 'embedded backend closed' });
     expect(await own.modelReady('digits', '', callOptions())).toBe(false);
     expect(await code(own.infer(digitsRequest(1), callOptions()))).toBe('SHUTTING_DOWN');
     expect(await code(own.modelMetadata('digits', '', callOptions()))).toBe('SHUTTING_DOWN');
@@ -217,7 +220,7 @@ describe('explicit model control and closing', () => {
   it('answers BACKEND_UNAVAILABLE (503) before start() has loaded the repository', async () => {
     const own = new EmbeddedBackend({ repository: MODEL_REPOSITORY, pollIntervalMs: 0, logger: createLogger('silent') });
     try {
-      expect(await own.serverReady(callOptions())).toBe(false);
+      expect(await own.serverReadiness()).toEqual({ ready: false, reason: 'embedded backend still loading the model repository' });
       expect(await code(own.infer(digitsRequest(1), callOptions()))).toBe('BACKEND_UNAVAILABLE');
       expect(await code(own.modelMetadata('digits', '', callOptions()))).toBe('BACKEND_UNAVAILABLE');
       await own.start();

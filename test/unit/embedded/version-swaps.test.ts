@@ -144,7 +144,7 @@ describe('models in poll mode', () => {
     rmSync(join(repository.root, 'topics'), { recursive: true });
     await waitFor('the removed model to be unknown', async () => (await errorCode(backend.modelMetadata('topics', '', callOptions()))) === 'MODEL_NOT_FOUND');
     expect((await index()).map((e) => e.name)).not.toContain('topics');
-    expect(await backend.modelReady('topics', '', callOptions())).toBe(false);
+    expect(await errorCode(backend.modelReady('topics', '', callOptions()))).toBe('MODEL_NOT_FOUND');
   });
 
   it('lists a model that cannot load as UNAVAILABLE with the reason, and stays ready itself', async () => {
@@ -156,7 +156,7 @@ describe('models in poll mode', () => {
       return found?.reason === '' ? undefined : found;
     });
     expect(listed).toEqual({ name: 'empty', version: '', state: 'UNAVAILABLE', reason: "at least one version must be available under the version policy of model 'empty'" });
-    expect(await backend.serverReady(callOptions())).toBe(true);
+    expect(await backend.serverReadiness()).toEqual({ ready: true });
     expect(await backend.modelReady('empty', '', callOptions())).toBe(false);
     expect(await errorCode(backend.modelMetadata('empty', '', callOptions()))).toBe('MODEL_NOT_READY');
   });
