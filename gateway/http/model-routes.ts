@@ -3,7 +3,7 @@
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import { repositoryIndexRequestSchema } from '../contract/infer-response-schema.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, unknownModel } from '../errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { controlDeadline, modelTarget } from './model-target.ts';
 import { locals } from './request-context.ts';
@@ -43,10 +43,7 @@ export function registerModelRoutes(router: Router, services: HttpServices): voi
     if (!ready) {
       const index = await backend.repositoryIndex(false, deadline);
       const known = index.some((entry) => entry.name === target.model && (target.version === '' || entry.version === target.version));
-      if (!known) {
-        const what = target.version === '' ? `model "${target.model}"` : `version "${target.version}" of model "${target.model}"`;
-        throw new GatewayError('MODEL_NOT_FOUND', `unknown ${what}`);
-      }
+      if (!known) throw unknownModel(target.model, target.version);
     }
     locals(res).model = target.model;
     res.status(ready ? 200 : 503).json({ name: target.model, ...(target.version ? { version: target.version } : {}), ready });

@@ -1,7 +1,7 @@
 // Metadata and config of each model version, fetched from the backend once and kept until the
 // readiness monitor sees the model's versions change. Concurrent first requests share one fetch.
 import type { Backend } from '../backends/backend.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, unknownModel } from '../errors.ts';
 import { buildSignature } from './model-signature.ts';
 import type { ModelSignature } from './model-signature.ts';
 
@@ -58,8 +58,7 @@ export class ModelCatalog {
       this.#backend.modelConfig(model, version, options),
     ]).catch((error: unknown) => {
       if (error instanceof GatewayError && error.code === 'MODEL_NOT_FOUND') {
-        const what = version === '' ? `model "${model}"` : `version "${version}" of model "${model}"`;
-        throw new GatewayError('MODEL_NOT_FOUND', `unknown ${what}`, { cause: error });
+        throw unknownModel(model, version, error);
       }
       throw error;
     });
