@@ -62,7 +62,7 @@ async function createBackend(config: GatewayConfig, logger: Logger, metrics: Gat
   const embedded = new EmbeddedBackend({
     repository: config.MODEL_REPOSITORY,
     pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
-    logger: logger.child({ component: 'embedded' }),
+    logger,
     metrics,
     intraOpNumThreads: config.ORT_INTRA_OP_THREADS,
     maxRows: config.EMBEDDED_MAX_ROWS,

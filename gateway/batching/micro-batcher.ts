@@ -6,7 +6,7 @@
 // driven (one timer per queue), bounded (rows waiting or at the backend, per model), and honest when
 // full (429 with a Retry-After from the measured drain rate). See DESIGN.md, "Batching".
 import type { Backend, InferRequest, InferResult } from '../backends/backend.ts';
-import { GatewayError } from '../errors.ts';
+import { batchOverLimit, clientLeft, deadlinePassed, GatewayError, shuttingDown } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { BatchMember } from './batch-member.ts';
@@ -67,18 +67,16 @@ export class MicroBatcher implements InferDispatcher {
     if (context.maxBatchSize <= 0 || request.parameters !== undefined || request.outputParameters !== undefined) {
       return this.#direct.dispatch(request, context);
     }
-    if (this.#closing) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down'));
+    if (this.#closing) return Promise.reject(shuttingDown());
     const limit = Math.min(context.maxBatchSize, this.#options.maxBatchRows);
     if (context.batchSize > limit) {
-      return Promise.reject(
-        new GatewayError('INVALID_INPUT', `inputs: batch of ${context.batchSize} rows exceeds the batch limit of ${limit} rows (MAX_BATCH_ROWS / max_batch_size)`),
-      );
+      return Promise.reject(batchOverLimit(context.batchSize, limit));
     }
     const state = this.#model(request.model);
     const now = this.#now();
     const full = this.#queueFull(request.model, state, context.batchSize, now);
     if (full !== undefined) return Promise.reject(full);
-    if (context.signal?.aborted) return Promise.reject(new GatewayError('REQUEST_CANCELLED', 'client left before queueing'));
+    if (context.signal?.aborted) return Promise.reject(clientLeft('before queueing'));
 
     const key = batchKey(request, limit);
     let queue = this.#queues.get(key);
@@ -166,7 +164,7 @@ export class MicroBatcher implements InferDispatcher {
     const onAbort = (): void => {
       if (queue.remove(member)) {
         this.#addQueued(state, queue.model, -member.rows);
-        member.reject(new GatewayError('REQUEST_CANCELLED', 'client left while queued'));
+        member.reject(clientLeft('while queued'));
         if (queue.length === 0) this.#dropQueue(queue);
         else this.#arm(queue, state);
       }
@@ -232,7 +230,7 @@ export class MicroBatcher implements InferDispatcher {
   #expire(queue: BatchQueue, state: ModelState): void {
     for (const member of queue.takeExpired(this.#now())) {
       this.#addQueued(state, queue.model, -member.rows);
-      member.reject(new GatewayError('DEADLINE_EXCEEDED', 'deadline passed while the request waited for a batch'));
+      member.reject(deadlinePassed('while the request waited for a batch'));
     }
   }
 
@@ -244,7 +242,7 @@ export class MicroBatcher implements InferDispatcher {
       const head = queue.oldest;
       if (head !== undefined && queue.remove(head)) {
         this.#addQueued(state, queue.model, -head.rows);
-        head.reject(new GatewayError('INVALID_INPUT', `inputs: batch of ${head.rows} rows exceeds the batch limit of ${queue.maxRows} rows`));
+        head.reject(batchOverLimit(head.rows, queue.maxRows));
       }
       return;
     }

@@ -4,7 +4,7 @@
 // 501 without Retry-After.
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { GatewayError } from '../errors.ts';
+import { fixedError, GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { locals } from './request-context.ts';
 import type { HttpServices } from './services.ts';
@@ -35,13 +35,13 @@ export function registerAdminRoutes(router: Router, services: HttpServices): voi
   const requireAdmin = (req: Request, res: Response, next: NextFunction): void => {
     locals(res).route = 'repository_admin';
     if (token === undefined) {
-      next(new GatewayError('ADMIN_DISABLED', 'model control is off: set ADMIN_TOKEN on the gateway to enable it'));
+      next(fixedError('ADMIN_DISABLED'));
       return;
     }
     const match = BEARER.exec(req.get('authorization') ?? '');
     if (match?.[1] === undefined || !tokenMatches(match[1], token)) {
       res.set('WWW-Authenticate', 'Bearer');
-      next(new GatewayError('UNAUTHORIZED', 'header Authorization: a valid "Bearer <ADMIN_TOKEN>" is required'));
+      next(fixedError('UNAUTHORIZED'));
       return;
     }
     next();

@@ -5,7 +5,7 @@
 // and the OpenAPI document.
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, noRoute } from '../errors.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { connectionGuard, guardAnswers } from './connection-guard.ts';
 import { registerDocsRoute } from './docs-route.ts';
@@ -36,7 +36,7 @@ function knownPath(path: string): { readonly allow: string } | undefined {
 /** Refusals go to the error handler, which settles a body the client may still be sending. */
 function notFound(req: Request, res: Response, next: NextFunction): void {
   locals(res).route = 'not_found';
-  next(new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /openapi.json`));
+  next(noRoute(req.method, req.path, '/openapi.json'));
 }
 
 /** How long the rest of a refused request's body may keep arriving to be dropped. */

@@ -7,7 +7,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { GatewayError } from '../errors.ts';
+import { clientLeft, GatewayError, shutDownBeforeAnswer } from '../errors.ts';
 import { jsonPartLength, splitBinaryInputs } from './infer-body.ts';
 import type { InferBodyLimits, ParsedInferBody } from './infer-body.ts';
 import type { ParseOutcome, ParseTask } from './body-parse-worker.ts';
@@ -106,7 +106,7 @@ export class BodyParsePool {
   }
 
   #piscina(): Piscina {
-    if (this.#closed) throw new GatewayError('SHUTTING_DOWN', 'the gateway is stopping; body parsing has ended');
+    if (this.#closed) throw shutDownBeforeAnswer();
     this.#pool ??= new Piscina({
       filename: WORKER_FILE,
       minThreads: 0,
@@ -127,5 +127,5 @@ function toGatewayError(error: unknown): unknown {
 }
 
 function cancelledWhileWaiting(): GatewayError {
-  return new GatewayError('REQUEST_CANCELLED', 'client left while its body waited to be parsed');
+  return clientLeft('while its body waited to be parsed');
 }

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { GatewayError } from '../errors.ts';
+import { bodyAborted, bodyOverLimit, GatewayError } from '../errors.ts';
 import type { BudgetLease } from './parse-budget.ts';
 
 export interface BodyLimits {
@@ -40,20 +40,12 @@ function budgetExhausted(bytes: number): GatewayError {
   );
 }
 
-function tooLarge(what: string, limits: BodyLimits): GatewayError {
-  return new GatewayError('PAYLOAD_TOO_LARGE', `body: ${what} the limit of ${limits.limitBytes} bytes (BODY_LIMIT_BYTES)`);
-}
-
-function cancelled(): GatewayError {
-  return new GatewayError('REQUEST_CANCELLED', 'client aborted the request body');
-}
-
 /**
  * Reads the body of `req`; `signal` (the request's own: aborted when the client leaves) settles the read
  * even when the request's own events fired before reading began.
  */
 export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyLimits, signal?: AbortSignal): Promise<Buffer> {
-  if (signal?.aborted === true || req.destroyed || req.readableAborted) return Promise.reject(cancelled());
+  if (signal?.aborted === true || req.destroyed || req.readableAborted) return Promise.reject(bodyAborted());
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (!Object.hasOwn(INFLATERS, encoding)) {
     return Promise.reject(
@@ -62,7 +54,7 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
   }
   const header = req.headers['content-length'];
   const declared = header === undefined ? undefined : Number(header);
-  if (declared !== undefined && declared > limits.limitBytes) return Promise.reject(tooLarge(`Content-Length ${declared} exceeds`, limits));
+  if (declared !== undefined && declared > limits.limitBytes) return Promise.reject(bodyOverLimit(`Content-Length ${declared} exceeds`, limits.limitBytes));
   if (declared !== undefined && !lease.fits(declared)) return Promise.reject(budgetExhausted(declared));
   const inflater = INFLATERS[encoding]?.();
 
@@ -97,7 +89,7 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
     const onWire = (chunk: Buffer): void => {
       if (settled) return;
       received += chunk.length;
-      if (received > limits.limitBytes) finish(tooLarge('longer than', limits));
+      if (received > limits.limitBytes) finish(bodyOverLimit('longer than', limits.limitBytes));
       else if (inflatedAll) finish(trailingBytes());
       else if (!lease.take(chunk.length)) finish(budgetExhausted(chunk.length));
       else if (inflater === undefined) onBody(chunk);
@@ -106,7 +98,7 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
       if (settled) return;
       if (inflater !== undefined) {
         produced += chunk.length;
-        if (produced > limits.limitBytes) return finish(tooLarge('inflates beyond', limits));
+        if (produced > limits.limitBytes) return finish(bodyOverLimit('inflates beyond', limits.limitBytes));
         if (produced > INFLATE_RATIO_FLOOR_BYTES && produced > limits.maxInflateRatio * received) {
           return finish(
             new GatewayError(
@@ -137,7 +129,7 @@ export function readBody(req: IncomingMessage, lease: BudgetLease, limits: BodyL
       req.on('end', onEnd).resume();
     };
     const onEnd = (): void => finish(undefined);
-    const onAborted = (): void => finish(cancelled());
+    const onAborted = (): void => finish(bodyAborted());
     const onClose = (): void => {
       if (!req.complete) onAborted();
     };

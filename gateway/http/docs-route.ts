@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { GatewayError } from '../errors.ts';
+import { noRoute } from '../errors.ts';
 import { locals } from './request-context.ts';
 
 /** Resolved from the package (not from this file's location), so it works from gateway/ and dist/ alike. */
@@ -77,7 +77,7 @@ export function registerDocsRoute(router: Router): void {
     const file = PACKAGE_ASSETS.get(String(req.params['file']));
     if (file === undefined) {
       // Through the error handler, which settles a body the client may still be sending.
-      next(new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.path}; see /docs`));
+      next(noRoute(req.method, req.path, '/docs'));
       return;
     }
     res.sendFile(file, { maxAge: ASSET_MAX_AGE_MS }, (error?: Error) => {

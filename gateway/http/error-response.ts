@@ -2,7 +2,7 @@
 // catalogue, Retry-After where it helps, and never a stack trace. A refusal of a request whose body is
 // still arriving settles that body first (unread-body.ts), whichever route refused it.
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayError } from '../errors.ts';
+import { bodyAborted, bodyOverLimit, fixedError, GatewayError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { bodyPending, settleUnreadBody } from './unread-body.ts';
 import type { UnreadBodyOptions } from './unread-body.ts';
@@ -13,9 +13,9 @@ function fromFrameworkError(error: unknown): GatewayError | undefined {
   const { type, limit } = error as { type?: unknown; limit?: unknown };
   switch (type) {
     case 'entity.too.large':
-      return new GatewayError('PAYLOAD_TOO_LARGE', `body: larger than the limit of ${String(limit)} bytes (BODY_LIMIT_BYTES)`);
+      return bodyOverLimit('larger than', String(limit));
     case 'request.aborted':
-      return new GatewayError('REQUEST_CANCELLED', 'client aborted the request body');
+      return bodyAborted();
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return new GatewayError('INVALID_REQUEST', 'body: its length does not match Content-Length');
@@ -71,10 +71,6 @@ export function errorMiddleware(logger: Logger, unreadBody: UnreadBodyOptions) {
     }
     // A bug of ours: log it with its stack, answer without it.
     (res.locals['log'] as Logger | undefined ?? logger).error({ err: error, path: req.path }, 'unhandled error');
-    if (res.headersSent) {
-      if (!res.writableEnded) res.destroy();
-      return;
-    }
-    res.status(500).json({ error: 'internal error in the gateway; see its log for the request id', code: 'INTERNAL' });
+    sendError(res, fixedError('INTERNAL'), false);
   };
 }

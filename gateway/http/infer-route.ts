@@ -1,7 +1,7 @@
 // POST /v2/models/{m}[/versions/{v}]/infer: read, validate against the model, dispatch, answer.
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { InferRequestBody } from '../contract/infer-request-schema.ts';
-import { GatewayError } from '../errors.ts';
+import { clientLeft, GatewayError, shutDownBeforeAnswer } from '../errors.ts';
 import { validateInferRequest } from '../models/input-validator.ts';
 import { readBody } from './body-reader.ts';
 import { HEADER_CONTENT_LENGTH, jsonPartLength, parseInferBody } from './infer-body.ts';
@@ -86,10 +86,6 @@ function requestTimeoutMs(req: Request, body: InferRequestBody, configuredMs: nu
   return asked === undefined || asked === 0 ? configuredMs : Math.min(asked, configuredMs);
 }
 
-function shutDownError(cause?: unknown): GatewayError {
-  return new GatewayError('SHUTTING_DOWN', 'the gateway shut down before Triton answered (grace period over); retry', { cause });
-}
-
 export function registerInferRoute(router: Router, services: HttpServices): void {
   const { config, catalog, dispatcher, gate, parsePool } = services;
   const limits = { maxTensorElements: config.MAX_TENSOR_ELEMENTS, maxJsonDepth: config.MAX_JSON_DEPTH };
@@ -125,7 +121,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
 
   /** After the grace period any failure is the stop's: the client is told so (503), not what was cut short. */
   const shutDownIfExpired = (error: unknown): never => {
-    throw gate.expired.aborted ? shutDownError(error) : error;
+    throw gate.expired.aborted ? shutDownBeforeAnswer(error) : error;
   };
 
   async function serveInfer(req: Request, res: Response): Promise<void> {
@@ -152,7 +148,7 @@ export function registerInferRoute(router: Router, services: HttpServices): void
     const timeoutMs = requestTimeoutMs(req, parsed.body, config.REQUEST_TIMEOUT_MS);
     const deadline = arrived + timeoutMs;
     const validated = validateInferRequest(parsed.body, parsed.binaryInputs, signature, target, limits, parsed.encodedInputs);
-    if (abandoned.signal.aborted) throw gate.expired.aborted ? shutDownError() : new GatewayError('REQUEST_CANCELLED', 'client left before dispatch');
+    if (abandoned.signal.aborted) throw gate.expired.aborted ? shutDownBeforeAnswer() : clientLeft('before dispatch');
 
     const result = await dispatcher
       .dispatch(validated.request, {

@@ -15,7 +15,7 @@ import {
   repositoryIndexRequestSchema,
   serverMetadataSchema,
 } from '../contract/infer-response-schema.ts';
-import { ERROR_CATALOGUE } from '../errors.ts';
+import { ERROR_CATALOGUE, errorTable } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -35,6 +35,8 @@ const REQUEST_ID_HEADER = { 'X-Request-Id': { description: 'The request id, for 
 const RETRY_AFTER_HEADER = { 'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: DIGITS } };
 
 // Error codes by where they can arise; an operation answers the union of the groups it passes through.
+// Where a code arises is the routes' knowledge, so it stays here; what it means and its status are the
+// catalogue's. INTERNAL (a bug of ours) is in no group: a 500 is never a documented answer.
 /** A request refused at the door once draining has begun (every route but probes and metrics). */
 const GATED: readonly ErrorCode[] = ['SHUTTING_DOWN'];
 /** A path parameter that is empty, does not URL-decode, or is not a version number. */
@@ -121,7 +123,6 @@ function adminOperation(summary: string): JsonObject {
 }
 
 export function buildOpenApiDocument(version: string): JsonObject {
-  const errorCodes = Object.entries(ERROR_CATALOGUE).map(([code, { status, summary }]) => `| ${code} | ${status} | ${summary} |`);
   return {
     openapi: '3.1.0',
     info: {
@@ -131,9 +132,7 @@ export function buildOpenApiDocument(version: string): JsonObject {
         'Open Inference Protocol (KServe v2) REST API in front of NVIDIA Triton Inference Server.',
         'The binary tensor data extension is supported both ways (Inference-Header-Content-Length).',
         '',
-        '| code | status | meaning |',
-        '|---|---|---|',
-        ...errorCodes,
+        errorTable(),
       ].join('\n'),
     },
     paths: {
@@ -187,8 +186,7 @@ export function buildOpenApiDocument(version: string): JsonObject {
       schemas: {
         InferRequest: schema(inferRequestSchema, 'input'),
         InferResponse: schema(inferResponseSchema),
-        // The code is one of the catalogue's (or INTERNAL, the answer to a bug of the gateway's own).
-        Error: schema(errorResponseSchema.extend({ code: z.enum([...(Object.keys(ERROR_CATALOGUE) as ErrorCode[]), 'INTERNAL']) })),
+        Error: schema(errorResponseSchema.extend({ code: z.enum(Object.keys(ERROR_CATALOGUE) as ErrorCode[]) })),
         Liveness: schema(livenessSchema),
         ModelMetadata: schema(modelMetadataSchema),
         ModelReadiness: schema(modelReadinessSchema),

@@ -3,7 +3,7 @@
 // the end.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayError } from '../errors.ts';
+import { shuttingDown } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { DrainGate } from './drain-gate.ts';
@@ -52,7 +52,7 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, gate: Dr
     const gated = !ALWAYS_OPEN.has(req.path);
     if (gated && !gate.tryEnter()) {
       // The error handler reads the rest of the body first, then answers; the connection guard closes it.
-      next(new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica'));
+      next(shuttingDown());
       return;
     }
     let done = false;

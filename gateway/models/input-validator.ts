@@ -74,17 +74,17 @@ export function validateInferRequest(
   }
 
   const outputNames = model.outputNames;
+  const asked = new Set<string>();
   const outputs = (body.outputs ?? []).map((output, index) => {
+    const field = `outputs[${index}] "${output.name}"`;
     if (!outputNames.has(output.name)) {
-      throw new GatewayError(
-        'INVALID_OUTPUT',
-        `outputs[${index}] "${output.name}": model "${model.name}" has no such output; its outputs are ${names(model.outputs)}`,
-      );
+      throw new GatewayError('INVALID_OUTPUT', `${field}: model "${model.name}" has no such output; its outputs are ${names(model.outputs)}`);
     }
-    checkOutputParameters(`outputs[${index}] "${output.name}"`, output, model.outputs);
+    if (asked.has(output.name)) throw new GatewayError('INVALID_OUTPUT', `${field}: output requested more than once`);
+    asked.add(output.name);
+    checkOutputParameters(field, output, model.outputs);
     return output.name;
   });
-  if (new Set(outputs).size !== outputs.length) fail('outputs: an output is requested more than once');
 
   const parameters = forwardable(body.parameters, REQUEST_TRANSPORT_PARAMETERS);
   const outputParameters: Record<string, Parameters> = {};

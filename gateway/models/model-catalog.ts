@@ -4,7 +4,7 @@
 // index, server metadata, load and unload). An unknown model is told in the gateway's own words,
 // whichever backend runs the models.
 import type { Backend, CallOptions, RepositoryEntry, ServerMetadata } from '../backends/backend.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, unknownModel } from '../errors.ts';
 import { buildSignature } from './model-signature.ts';
 import type { ModelSignature } from './model-signature.ts';
 
@@ -50,7 +50,7 @@ export class ModelCatalog {
 
   /** Whether the model (version) can serve now; MODEL_NOT_FOUND when the backend does not have it. */
   ready(model: string, version: string): Promise<boolean> {
-    return this.#backend.modelReady(model, version, this.#control()).catch(notFoundAs(unknownModel(model, version)));
+    return this.#backend.modelReady(model, version, this.#control()).catch(notFoundAs((cause) => unknownModel(model, version, cause)));
   }
 
   repositoryIndex(readyOnly: boolean): Promise<readonly RepositoryEntry[]> {
@@ -63,13 +63,13 @@ export class ModelCatalog {
 
   /** Explicit load; the model's cached signatures are dropped once it is done. */
   async load(model: string): Promise<void> {
-    await this.#backend.loadModel(model, this.#load()).catch(notFoundAs(notInRepository(model)));
+    await this.#backend.loadModel(model, this.#load()).catch(notFoundAs((cause) => notInRepository(model, cause)));
     this.invalidate(model);
   }
 
   /** Explicit unload; MODEL_NOT_FOUND (nothing changed) for a model the backend does not have. */
   async unload(model: string): Promise<void> {
-    await this.#backend.unloadModel(model, this.#load()).catch(notFoundAs(notInRepository(model)));
+    await this.#backend.unloadModel(model, this.#load()).catch(notFoundAs((cause) => notInRepository(model, cause)));
     this.invalidate(model);
   }
 
@@ -88,7 +88,7 @@ export class ModelCatalog {
     const [metadata, config] = await Promise.all([
       this.#backend.modelMetadata(model, version, options),
       this.#backend.modelConfig(model, version, options),
-    ]).catch(notFoundAs(unknownModel(model, version)));
+    ]).catch(notFoundAs((cause) => unknownModel(model, version, cause)));
     return buildSignature(metadata, config);
   }
 
@@ -101,18 +101,14 @@ export class ModelCatalog {
   }
 }
 
-function unknownModel(model: string, version: string): string {
-  return version === '' ? `unknown model "${model}"` : `unknown version "${version}" of model "${model}"`;
+function notInRepository(model: string, cause: unknown): GatewayError {
+  return new GatewayError('MODEL_NOT_FOUND', `model "${model}" is not in the model repository`, { cause });
 }
 
-function notInRepository(model: string): string {
-  return `model "${model}" is not in the model repository`;
-}
-
-/** Rethrows a backend's MODEL_NOT_FOUND with the gateway's `message` (the backend's words are the cause), anything else as it is. */
-function notFoundAs(message: string): (error: unknown) => never {
+/** Rethrows a backend's MODEL_NOT_FOUND in the gateway's words (the backend's error is the cause), anything else as it is. */
+function notFoundAs(inGatewayWords: (cause: GatewayError) => GatewayError): (error: unknown) => never {
   return (error: unknown) => {
-    if (error instanceof GatewayError && error.code === 'MODEL_NOT_FOUND') throw new GatewayError('MODEL_NOT_FOUND', message, { cause: error });
+    if (error instanceof GatewayError && error.code === 'MODEL_NOT_FOUND') throw inGatewayWords(error);
     throw error;
   };
 }

@@ -8,7 +8,8 @@
 // deadline and the abort signal are checked before the run (also when its turn comes) and the answer is
 // dropped after it when nobody wants it any more.
 import { readFileSync } from 'node:fs';
-import { GatewayError, isGatewayError } from '../../errors.ts';
+import { clientLeft, deadlinePassed, GatewayError, isGatewayError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { CALL_OK } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -211,8 +212,8 @@ export class EmbeddedBackend implements Backend {
 
 /** The answer is useless once the caller went away or the deadline passed. */
 function checkWanted(options: CallOptions, model: string, when: string): void {
-  if (options.signal?.aborted === true) throw new GatewayError('REQUEST_CANCELLED', `request for model '${model}' cancelled ${when}`);
-  if (Date.now() >= options.deadline) throw new GatewayError('DEADLINE_EXCEEDED', `deadline of the request for model '${model}' passed ${when}`);
+  if (options.signal?.aborted === true) throw clientLeft(`${when} (model '${model}')`);
+  if (Date.now() >= options.deadline) throw deadlinePassed(`${when} (model '${model}')`);
 }
 
 function packageVersion(): string {

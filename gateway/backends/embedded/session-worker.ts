@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import { GatewayError } from '../../errors.ts';
+import { GatewayError, shutDownBeforeAnswer } from '../../errors.ts';
 import type { RawTensor } from '../backend.ts';
 import type { SessionSettings } from './loaded-version.ts';
 import type { FromWorker, RunJob, SessionWorkerData, ToWorker } from './session-worker-protocol.ts';
@@ -117,7 +117,7 @@ export class SessionWorker {
   /** Ends the thread now, runs in progress included (they fail with SHUTTING_DOWN): shutdown past its grace. */
   async terminate(): Promise<void> {
     this.#gone ??= TERMINATED;
-    this.#rejectPending(new GatewayError('SHUTTING_DOWN', 'the gateway shut down during the run'));
+    this.#rejectPending(shutDownBeforeAnswer());
     this.#onReleased?.();
     await this.#worker.terminate();
   }

@@ -72,7 +72,7 @@ const CASES: readonly Case[] = [
   { name: 'unbatched model, wrong rank', path: TEXT, body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }] }, status: 400, code: 'INVALID_INPUT', names: 'inputs[0] "text": shape [1]' },
   { name: 'tensor above MAX_TENSOR_ELEMENTS', path: TEXT, body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [20000, 1], data: [] }] }, status: 400, code: 'TOO_LARGE_TENSOR', names: 'inputs[0] "text": 20000 elements' },
   { name: 'output the model does not have', body: { inputs: [pixels()], outputs: [{ name: 'probs' }] }, status: 400, code: 'INVALID_OUTPUT', names: 'outputs[0] "probs"' },
-  { name: 'output requested twice', body: { inputs: [pixels()], outputs: [{ name: 'label' }, { name: 'label' }] }, status: 400, code: 'INVALID_INPUT', names: 'outputs' },
+  { name: 'output requested twice', body: { inputs: [pixels()], outputs: [{ name: 'label' }, { name: 'label' }] }, status: 400, code: 'INVALID_OUTPUT', names: 'outputs[1] "label": output requested more than once' },
   { name: 'JSON nested too deep', raw: `{"inputs": ${'['.repeat(40)}${']'.repeat(40)}}`, status: 400, code: 'INVALID_JSON', names: 'MAX_JSON_DEPTH' },
   { name: 'boolean in FP32 data', body: withInput({ data: [true, 2, 3, 4] }), status: 400, code: 'INVALID_INPUT', names: 'inputs[0] "pixels": data: element 0' },
   { name: 'version is not a number', path: '/v2/models/fake_digits/versions/latest/infer', body: { inputs: [pixels()] }, status: 400, code: 'INVALID_REQUEST', names: 'version "latest"' },

@@ -6,8 +6,8 @@ import { ERROR_CATALOGUE } from '../../../gateway/errors.ts';
 import type { ErrorCode } from '../../../gateway/errors.ts';
 import { buildOpenApiDocument } from '../../../gateway/http/openapi.ts';
 
-/** Codes no documented operation answers: unknown paths, wrong methods, and a client that left. */
-const NOT_OF_AN_OPERATION: readonly ErrorCode[] = ['ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_CANCELLED'];
+/** Codes no documented operation answers: unknown paths, wrong methods, a client that left, and a bug of ours. */
+const NOT_OF_AN_OPERATION: readonly ErrorCode[] = ['ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_CANCELLED', 'INTERNAL'];
 
 interface Operation {
   readonly responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
