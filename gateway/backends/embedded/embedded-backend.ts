@@ -26,7 +26,7 @@ import type {
 } from '../backend.ts';
 import { classificationCounts } from './classification.ts';
 import { planInfer } from './infer-plan.ts';
-import { modelMetadata } from './model-metadata.ts';
+import { modelMetadata } from './model-config.ts';
 import { ModelRepository } from './model-repository.ts';
 import type { RepositoryModel } from './repository-model.ts';
 import { checkPlanLimits, DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES, DEFAULT_EMBEDDED_MAX_ROWS } from './run-limits.ts';
