@@ -281,7 +281,8 @@ export function pbtxtToObject(message: PbtxtMessage, type: Type, path = type.nam
   const out: Record<string, unknown> = {};
   const chosen = new Set<string>();
   for (const [name, values] of message.fields) {
-    const field = type.fields[name];
+    // Own fields only: a field named `constructor` is unknown, not Object's.
+    const field = Object.hasOwn(type.fields, name) ? type.fields[name] : undefined;
     if (field === undefined) continue;
     const fieldPath = `${path}.${name}`;
     if (field instanceof protobuf.MapField) {

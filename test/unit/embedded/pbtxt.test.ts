@@ -156,7 +156,7 @@ describe('pbtxtToObject: typed by ModelConfig of proto/model_config.proto', () =
 
   it('reads oneofs, maps (an entry without a value holds the default message) and drops fields the .proto does not declare', () => {
     expect(
-      typed('version_policy { specific { versions: [1, 3] } } parameters { key: "a" value { string_value: "1" } } parameters { key: "b" } optimization { x: 1 } input { name: "x" is_non_linear_format_io: true }'),
+      typed('version_policy { specific { versions: [1, 3] } } parameters { key: "a" value { string_value: "1" } } parameters { key: "b" } optimization { x: 1 } constructor: 1 input { name: "x" is_non_linear_format_io: true }'),
     ).toEqual({
       version_policy: { specific: { versions: [1, 3] } },
       parameters: { a: { string_value: '1' }, b: {} },
