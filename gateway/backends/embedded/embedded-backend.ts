@@ -9,7 +9,6 @@
 // dropped after it when nobody wants it any more.
 import { readFileSync } from 'node:fs';
 import { clientLeft, deadlinePassed, GatewayError, isGatewayError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { CALL_OK } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -29,7 +28,7 @@ import type {
 } from '../backend.ts';
 import { classificationCounts } from './classification.ts';
 import { planInfer } from './infer-plan.ts';
-import { modelMetadata } from './model-metadata.ts';
+import { modelMetadata } from './model-config.ts';
 import { ModelRepository } from './model-repository.ts';
 import type { RepositoryModel } from './repository-model.ts';
 import { checkPlanLimits, DEFAULT_EMBEDDED_MAX_OUTPUT_BYTES, DEFAULT_EMBEDDED_MAX_ROWS } from './run-limits.ts';

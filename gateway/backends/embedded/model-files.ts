@@ -3,7 +3,6 @@
 // so a poll notices a change without reading or hashing model files.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { versionOfDirectory } from './version-policy.ts';
 
 export const CONFIG_FILENAME = 'config.pbtxt';
 
@@ -19,6 +18,13 @@ export async function listModelDirectories(root: string): Promise<string[]> {
     if (entry.isDirectory() || (entry.isSymbolicLink() && (await directoryExists(join(root, entry.name))))) names.push(entry.name);
   }
   return names.sort();
+}
+
+/** Triton's rule for a version directory: a decimal number that does not start with "0". */
+export function versionOfDirectory(name: string): number | undefined {
+  if (!/^[1-9][0-9]*$/.test(name)) return undefined;
+  const version = Number(name);
+  return Number.isSafeInteger(version) ? version : undefined;
 }
 
 /** Numeric version directories of a model; an empty list when the model directory is gone. */

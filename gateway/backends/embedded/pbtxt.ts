@@ -1,10 +1,14 @@
-// A parser for protobuf TEXT format (what config.pbtxt is written in), without a schema: it yields every
-// field with all of its occurrences, in order, and leaves typing (repeated or not, enum or string) to the
-// caller (model-config.ts). Supports messages in `{ }` or `< >` with an optional `:` before them, lists
-// `[ a, b ]` of scalars or messages, quoted strings with C escapes (adjacent strings concatenate),
-// decimal/hex/octal/float numbers, identifiers (enum values, true/false, inf/nan), `#` comments and
-// optional `,` / `;` after a field. Extensions and Any URLs (`[a.b]`) are refused.
+// Protobuf TEXT format (what config.pbtxt is written in), read in two steps. parsePbtxt reads the syntax
+// without a schema: every field with all of its occurrences, in order. pbtxtToObject then types it by a
+// message type of protobufjs reflection (the project's own .proto): repeated or not, enum or string,
+// integer ranges, oneofs, maps, into an object that Type.fromObject takes. Supports messages in `{ }` or
+// `< >` with an optional `:` before them, lists `[ a, b ]` of scalars or messages, quoted strings with C
+// escapes (adjacent strings concatenate), decimal/hex/octal/float numbers, identifiers (enum values,
+// true/false, inf/nan), `#` comments and optional `,` / `;` after a field. Extensions and Any URLs
+// (`[a.b]`) are refused.
 import { Buffer } from 'node:buffer';
+import protobuf from 'protobufjs';
+import type { FieldBase, MapField, Type } from 'protobufjs';
 
 export type PbtxtScalar =
   | { readonly kind: 'string'; readonly value: string }
@@ -239,4 +243,128 @@ function numberValue(text: string): number {
 
 function describe(token: Token): string {
   return token.type === 'end' ? 'the end of the text' : `'${token.text}'`;
+}
+
+// ---- Typing by a message type ----
+
+export class PbtxtFieldError extends Error {
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'PbtxtFieldError';
+  }
+}
+
+/** The range of each integer type of protobuf that JS numbers hold exactly (64-bit ones: the safe integers). */
+const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = (() => {
+  const int32 = [-(2 ** 31), 2 ** 31 - 1] as const;
+  const uint32 = [0, 2 ** 32 - 1] as const;
+  const int64 = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const;
+  const uint64 = [0, Number.MAX_SAFE_INTEGER] as const;
+  return { int32, sint32: int32, sfixed32: int32, uint32, fixed32: uint32, int64, sint64: int64, sfixed64: int64, uint64, fixed64: uint64 };
+})();
+
+const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true], ['True', true], ['t', true],
+  ['false', false], ['False', false], ['f', false],
+]);
+
+const FLOAT_WORDS: ReadonlyMap<string, number> = new Map([
+  ['inf', Infinity], ['infinity', Infinity], ['-inf', -Infinity], ['-infinity', -Infinity], ['nan', NaN], ['-nan', NaN],
+]);
+
+/**
+ * `message` typed by `type`, as an object `type.fromObject` takes (enums by name, integers as numbers).
+ * Fields `type` does not declare are dropped, as a decoder drops unknown fields. Throws PbtxtFieldError
+ * naming the field at fault (`ModelConfig.input[0].dims`).
+ */
+export function pbtxtToObject(message: PbtxtMessage, type: Type, path = type.name): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const chosen = new Set<string>();
+  for (const [name, values] of message.fields) {
+    // Own fields only: a field named `constructor` is unknown, not Object's.
+    const field = Object.hasOwn(type.fields, name) ? type.fields[name] : undefined;
+    if (field === undefined) continue;
+    const fieldPath = `${path}.${name}`;
+    if (field instanceof protobuf.MapField) {
+      out[name] = mapToObject(values, field, fieldPath);
+      continue;
+    }
+    if (field.repeated) {
+      out[name] = values.map((value, i) => valueToObject(value, field, `${fieldPath}[${i}]`));
+      continue;
+    }
+    if (values.length !== 1) throw new PbtxtFieldError(fieldPath, `non-repeated field is specified ${values.length === 0 ? 'as an empty list' : `${values.length} times`}`);
+    out[name] = valueToObject(values[0] as PbtxtValue, field, fieldPath);
+    const oneof = field.partOf;
+    if (oneof !== null) {
+      if (chosen.has(oneof.name)) throw new PbtxtFieldError(fieldPath, `only one of ${oneof.oneof.join(', ')} may be set`);
+      chosen.add(oneof.name);
+    }
+  }
+  return out;
+}
+
+/** A map field, written in text format as repeated `{ key: ... value ... }` entries. */
+function mapToObject(entries: readonly PbtxtValue[], field: MapField, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  entries.forEach((entry, i) => {
+    const entryPath = `${path}[${i}]`;
+    if (entry.kind !== 'message') throw new PbtxtFieldError(entryPath, 'expected a map entry { key: ... value ... }');
+    const keys = entry.fields.get('key');
+    const values = entry.fields.get('value');
+    if (keys?.length !== 1) throw new PbtxtFieldError(entryPath, 'a map entry needs exactly one key');
+    if (values !== undefined && values.length !== 1) throw new PbtxtFieldError(entryPath, 'a map entry has at most one value');
+    const key = scalarToObject(keys[0] as PbtxtValue, field.keyType, `${entryPath}.key`);
+    const value = values?.[0];
+    // An entry without a value holds the value type's default: an empty message, 0, '', the first enum value.
+    if (value !== undefined) out[String(key)] = valueToObject(value, field, `${entryPath}.value`);
+    else out[String(key)] = field.resolvedType instanceof protobuf.Type ? {} : field.typeDefault;
+  });
+  return out;
+}
+
+function valueToObject(value: PbtxtValue, field: FieldBase, path: string): unknown {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) {
+    if (value.kind !== 'message') throw new PbtxtFieldError(path, `expected a message { ... }, got ${describeValue(value)}`);
+    return pbtxtToObject(value, resolved, path);
+  }
+  if (resolved instanceof protobuf.Enum) {
+    const names = Object.keys(resolved.values);
+    if (value.kind === 'identifier' && names.includes(value.value)) return value.value;
+    const named = value.kind === 'number' && Number.isInteger(value.value) ? resolved.valuesById[value.value] : undefined;
+    if (named !== undefined) return named;
+    throw new PbtxtFieldError(path, `expected one of ${names.join(', ')}, got ${describeValue(value)}`);
+  }
+  return scalarToObject(value, field.type, path);
+}
+
+function scalarToObject(value: PbtxtValue, type: string, path: string): string | number | boolean {
+  if (value.kind === 'message') throw new PbtxtFieldError(path, `expected a ${type}, got a message`);
+  if (type === 'string') {
+    if (value.kind !== 'string') throw new PbtxtFieldError(path, `expected a quoted string, got ${describeValue(value)}`);
+    return value.value;
+  }
+  if (type === 'bool') {
+    const word = value.kind === 'identifier' ? BOOL_WORDS.get(value.value) : value.kind === 'number' && (value.text === '0' || value.text === '1') ? value.text === '1' : undefined;
+    if (word === undefined) throw new PbtxtFieldError(path, `expected true or false, got ${describeValue(value)}`);
+    return word;
+  }
+  if (type === 'float' || type === 'double') {
+    const number = value.kind === 'number' ? value.value : value.kind === 'identifier' ? FLOAT_WORDS.get(value.value.toLowerCase()) : undefined;
+    if (number === undefined) throw new PbtxtFieldError(path, `expected a number (${type}), got ${describeValue(value)}`);
+    return number;
+  }
+  const range = INTEGER_RANGES[type];
+  if (range === undefined) throw new PbtxtFieldError(path, `fields of type ${type} are not read from text format`);
+  if (value.kind !== 'number' || !Number.isInteger(value.value) || /[.eEfF]/.test(value.text.replace(/^-?0[xX].*/, ''))) {
+    throw new PbtxtFieldError(path, `expected an integer (${type}), got ${describeValue(value)}`);
+  }
+  if (value.value < range[0] || value.value > range[1]) throw new PbtxtFieldError(path, `${value.text} is out of range for ${type}`);
+  return value.value;
+}
+
+function describeValue(value: PbtxtValue): string {
+  if (value.kind === 'message') return 'a message';
+  return value.kind === 'string' ? JSON.stringify(value.value) : value.kind === 'number' ? value.text : value.value;
 }

@@ -12,11 +12,10 @@ import type { RepositoryEntry } from '../backend.ts';
 import { clientDetails } from '../client-details.ts';
 import { LoadedVersion } from './loaded-version.ts';
 import type { SessionSettings } from './loaded-version.ts';
-import { parseModelConfig } from './model-config.ts';
+import { parseModelConfig, selectVersions } from './model-config.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { CONFIG_FILENAME, listVersionDirectories, modelFilePath, stampOf } from './model-files.ts';
 import type { RunSlots } from './run-slots.ts';
-import { selectVersions } from './version-policy.ts';
 import { VersionSlot } from './version-slot.ts';
 
 const MISSING = 'missing';

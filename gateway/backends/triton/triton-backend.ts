@@ -35,6 +35,7 @@ import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
 import { clientDetails } from '../client-details.ts';
+import { modelConfigDocument } from '../model-config-document.ts';
 
 export interface TritonBackendOptions {
   readonly address: string;
@@ -118,7 +119,7 @@ export class TritonBackend implements Backend {
   async modelConfig(model: string, version: string, options: CallOptions): Promise<ModelConfigDocument> {
     const response = await this.#call<ModelConfigResponseMessage>('ModelConfig', { name: model, version }, options);
     if (response.config === null) throw new GatewayError('BACKEND_ERROR', `triton ModelConfig: no config for model "${model}"`);
-    return withoutUnset(response.config) as ModelConfigDocument;
+    return modelConfigDocument(response.config);
   }
 
   async repositoryIndex(readyOnly: boolean, options: CallOptions): Promise<readonly RepositoryEntry[]> {
@@ -196,15 +197,6 @@ function toInferParameters(parameters: Parameters): Record<string, InferParamete
     else if (Number.isSafeInteger(value)) out[key] = { int64_param: value };
     else out[key] = { double_param: value };
   }
-  return out;
-}
-
-/** Drops the null placeholders proto-loader gives unset message fields, so the JSON reads like Triton's. */
-function withoutUnset(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUnset);
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) if (field !== null && field !== undefined) out[key] = withoutUnset(field);
   return out;
 }
 

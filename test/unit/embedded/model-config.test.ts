@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelConfigError, parseModelConfig } from '../../../gateway/backends/embedded/model-config.ts';
-import { selectVersions, versionOfDirectory } from '../../../gateway/backends/embedded/version-policy.ts';
+import { ModelConfigError, parseModelConfig, selectVersions } from '../../../gateway/backends/embedded/model-config.ts';
+import { versionOfDirectory } from '../../../gateway/backends/embedded/model-files.ts';
+import { modelConfigDocument } from '../../../gateway/backends/model-config-document.ts';
 import { loadInferenceProtocol, serviceMethods } from '../../../gateway/backends/inference-protocol.ts';
 import { MODEL_REPOSITORY } from './embedded-support.ts';
 
@@ -12,14 +13,10 @@ const digitsText = readFileSync(join(MODEL_REPOSITORY, 'digits', 'config.pbtxt')
 const textTopicText = readFileSync(join(MODEL_REPOSITORY, 'text_topic', 'config.pbtxt'), 'utf8');
 const MINIMAL = 'input { name: "x" data_type: TYPE_FP32 dims: [ 4 ] } output { name: "y" data_type: TYPE_FP32 dims: [ 2 ] }';
 
-/** The document after a trip through the project's own ModelConfigResponse (de)serialiser. */
-function throughProtoLoader(document: unknown): unknown {
+/** The document after a trip through the project's own ModelConfigResponse (de)serialiser, as a Triton answer comes. */
+function throughProtoLoader(document: unknown): Record<string, unknown> {
   const method = serviceMethods(loadInferenceProtocol()).ModelConfig;
-  return (method.responseDeserialize(method.responseSerialize({ config: document })) as { config: unknown }).config;
-}
-
-function withoutNulls(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_key, field: unknown) => (field === null ? undefined : field)));
+  return (method.responseDeserialize(method.responseSerialize({ config: document })) as { config: Record<string, unknown> }).config;
 }
 
 function refusal(text: string, model = 'm'): string {
@@ -79,9 +76,9 @@ describe('parseModelConfig on the repository configs', () => {
     ['digits', digitsText],
     ['text_topic', textTopicText],
     ['m', `${MINIMAL} version_policy: { specific: { versions: [1, 3] } } parameters { key: "k" value { string_value: "v" } } instance_group [ { count: 2 kind: KIND_GPU gpus: [0] } ]`],
-  ])('is, for %s, what the Triton backend hands up: stable through the gRPC message, no nulls', (model, text) => {
+  ])('is, for %s, what the Triton backend hands up for the same config: stable through the gRPC message', (model, text) => {
     const document = parseModelConfig(text, model).document;
-    expect(withoutNulls(throughProtoLoader(document))).toEqual(document);
+    expect(modelConfigDocument(throughProtoLoader(document))).toEqual(document);
   });
 
   it('is frozen, so no caller can change the served config', () => {
@@ -121,6 +118,13 @@ describe('parseModelConfig defaults and fields', () => {
     expect(extras.modelFilename).toBe('net.onnx');
   });
 
+  it('reads every section the .proto declares: model_transaction_policy, the scheduling oneof', () => {
+    const config = parseModelConfig(`${MINIMAL} model_transaction_policy { decoupled: false } dynamic_batching { preferred_batch_size: [2] }`, 'm');
+    expect(config.document['model_transaction_policy']).toEqual({ decoupled: false });
+    expect(config.document['dynamic_batching']).toEqual({ preferred_batch_size: [2], max_queue_delay_microseconds: 0, preserve_ordering: false });
+    expect(Object.keys(config.document).filter((key) => key.endsWith('_choice'))).toEqual([]);
+  });
+
   it('drops fields outside the subset, as proto-loader does, but still parses them', () => {
     const config = parseModelConfig(`${MINIMAL} optimization { execution_accelerators { cpu_execution_accelerator: [ { name: "openvino" } ] } } model_warmup []`, 'm');
     expect(Object.keys(config.document)).not.toContain('optimization');
@@ -144,6 +148,7 @@ describe('parseModelConfig refusals', () => {
     ['a duplicate input', 'input [{ name: "x" data_type: TYPE_FP32 dims: 1 }, { name: "x" data_type: TYPE_FP32 dims: 1 }] output { name: "y" data_type: TYPE_FP32 dims: 1 }', /input "x" is listed twice/],
     ['a reshape of another size', 'input { name: "x" data_type: TYPE_FP32 dims: [2, 3] reshape { shape: [5] } } output { name: "y" data_type: TYPE_FP32 dims: 1 }', /reshape \[5\] of a different size than dims \[2, 3\]/],
     ['sequence batching', `${MINIMAL} sequence_batching { }`, /sequence_batching is not supported/],
+    ['a decoupled model', `${MINIMAL} model_transaction_policy { decoupled: true }`, /model_transaction_policy decoupled is not supported/],
     ['a non-repeated field given twice', `max_batch_size: 1 max_batch_size: 2 ${MINIMAL}`, /ModelConfig\.max_batch_size: non-repeated field is specified 2 times/],
     ['a string where a number belongs', `max_batch_size: "8" ${MINIMAL}`, /ModelConfig\.max_batch_size: expected an integer \(int32\), got "8"/],
     ['a float where an integer belongs', `max_batch_size: 1.5 ${MINIMAL}`, /expected an integer \(int32\), got 1\.5/],

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PbtxtSyntaxError, parsePbtxt } from '../../../gateway/backends/embedded/pbtxt.ts';
+import { PbtxtFieldError, PbtxtSyntaxError, parsePbtxt, pbtxtToObject } from '../../../gateway/backends/embedded/pbtxt.ts';
+import { modelConfigType } from '../../../gateway/backends/model-config-document.ts';
 import type { PbtxtMessage, PbtxtValue } from '../../../gateway/backends/embedded/pbtxt.ts';
 import { MODEL_REPOSITORY } from './embedded-support.ts';
 
@@ -131,5 +132,48 @@ describe('parsePbtxt errors', () => {
 
   it('refuses messages nested absurdly deep instead of overflowing the stack', () => {
     expect(syntaxError(`${'a { '.repeat(200)}${'} '.repeat(200)}`).message).toMatch(/nest deeper than/);
+  });
+});
+
+describe('pbtxtToObject: typed by ModelConfig of proto/model_config.proto', () => {
+  const typed = (text: string): unknown => pbtxtToObject(parsePbtxt(text), modelConfigType());
+  function fieldError(text: string): string {
+    try {
+      typed(text);
+    } catch (error) {
+      if (error instanceof PbtxtFieldError) return error.message;
+      throw error;
+    }
+    throw new Error(`expected a field error for ${JSON.stringify(text)}`);
+  }
+
+  it('keeps what is written, in the types of the .proto: enums by name (also from numbers), integers, booleans', () => {
+    expect(typed('max_batch_size: 0x10 input { name: "x" data_type: 11 dims: [ -1, 010 ] optional: t allow_ragged_batch: 1 is_shape_tensor: False }')).toEqual({
+      max_batch_size: 16,
+      input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1, 8], optional: true, allow_ragged_batch: true, is_shape_tensor: false }],
+    });
+  });
+
+  it('reads oneofs, maps (an entry without a value holds the default message) and drops fields the .proto does not declare', () => {
+    expect(
+      typed('version_policy { specific { versions: [1, 3] } } parameters { key: "a" value { string_value: "1" } } parameters { key: "b" } optimization { x: 1 } constructor: 1 input { name: "x" is_non_linear_format_io: true }'),
+    ).toEqual({
+      version_policy: { specific: { versions: [1, 3] } },
+      parameters: { a: { string_value: '1' }, b: {} },
+      input: [{ name: 'x' }],
+    });
+  });
+
+  it.each([
+    ['a non-repeated field as an empty list', 'name: []', /ModelConfig\.name: non-repeated field is specified as an empty list/],
+    ['a uint32 below 0', 'version_policy { latest { num_versions: -1 } }', /ModelConfig\.version_policy\.latest\.num_versions: -1 is out of range for uint32/],
+    ['an int64 beyond the safe integers', 'input { dims: 9007199254740993 }', /ModelConfig\.input\[0\]\.dims\[0\]: 9007199254740993 is out of range for int64/],
+    ['a word where a bool belongs', 'input { optional: yes }', /expected true or false, got yes/],
+    ['a number where a string belongs', 'name: 5', /ModelConfig\.name: expected a quoted string, got 5/],
+    ['a message where a scalar belongs', 'name { }', /ModelConfig\.name: expected a string, got a message/],
+    ['a map entry without a key', 'parameters { value { } }', /ModelConfig\.parameters\[0\]: a map entry needs exactly one key/],
+    ['two members of the scheduling oneof', 'dynamic_batching { } sequence_batching { }', /only one of dynamic_batching, sequence_batching, ensemble_scheduling may be set/],
+  ])('refuses %s, naming the field', (_what, text, message) => {
+    expect(fieldError(text)).toMatch(message);
   });
 });
