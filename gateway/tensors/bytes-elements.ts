@@ -7,9 +7,8 @@ import { Buffer } from 'node:buffer';
 import { err, ok } from '../result.ts';
 import type { Result } from '../result.ts';
 import { BYTES_LENGTH_PREFIX_SIZE } from './datatype.ts';
-import { elementError } from './tensor-data-error.ts';
+import { describeValue, elementError } from './tensor-data-error.ts';
 import type { TensorDataError } from './tensor-data-error.ts';
-import { describeValue } from './describe-value.ts';
 
 /**
  * Length-prefixed UTF-8 of each element. Every element must be a string of whole characters (the error

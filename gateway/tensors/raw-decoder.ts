@@ -6,9 +6,10 @@
 import { err, ok } from '../result.ts';
 import type { Result } from '../result.ts';
 import { decodeBytesElements } from './bytes-elements.ts';
+import { descriptorOf } from './datatype.ts';
 import type { Datatype } from './datatype.ts';
-import { bf16BitsToNumber, fp16BitsToNumber } from './half-float.ts';
 import { checkRawLength, countRawElements } from './raw-validation.ts';
+import { toTypedArray } from './typed-arrays.ts';
 import { tensorDataError } from './tensor-data-error.ts';
 import type { TensorDataError } from './tensor-data-error.ts';
 
@@ -19,8 +20,6 @@ export type JsonTensorValue = boolean | number | string | RawJson;
 
 // JSON.rawJSON is in Node 24 (V8) but not yet in TypeScript's lib.
 const jsonWithRaw = JSON as unknown as { rawJSON(text: string): RawJson };
-
-const TWO_TO_32 = 2 ** 32;
 
 /**
  * Decodes raw bytes to a flat, row-major array: booleans for BOOL (any non-zero byte is true),
@@ -53,63 +52,37 @@ export function decodeRawData(
     if (!checked.ok) return checked;
     count = expectedCount;
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: JsonTensorValue[] = [];
-  switch (datatype) {
-    case 'BOOL':
-      for (let i = 0; i < count; i++) out.push(view.getUint8(i) !== 0);
-      break;
-    case 'UINT8':
-      for (let i = 0; i < count; i++) out.push(view.getUint8(i));
-      break;
-    case 'INT8':
-      for (let i = 0; i < count; i++) out.push(view.getInt8(i));
-      break;
-    case 'UINT16':
-      for (let i = 0; i < count; i++) out.push(view.getUint16(i * 2, true));
-      break;
-    case 'INT16':
-      for (let i = 0; i < count; i++) out.push(view.getInt16(i * 2, true));
-      break;
-    case 'UINT32':
-      for (let i = 0; i < count; i++) out.push(view.getUint32(i * 4, true));
-      break;
-    case 'INT32':
-      for (let i = 0; i < count; i++) out.push(view.getInt32(i * 4, true));
-      break;
-    case 'UINT64':
-      for (let i = 0; i < count; i++) {
-        const offset = i * 8;
-        const value = view.getUint32(offset + 4, true) * TWO_TO_32 + view.getUint32(offset, true);
-        // Rounding is monotonic: a sum that is not exact lands at or beyond 2^53, so is not "safe".
-        out.push(Number.isSafeInteger(value) ? value : jsonWithRaw.rawJSON(view.getBigUint64(offset, true).toString()));
-      }
-      break;
-    case 'INT64':
-      for (let i = 0; i < count; i++) {
-        const offset = i * 8;
-        const value = view.getInt32(offset + 4, true) * TWO_TO_32 + view.getUint32(offset, true);
-        out.push(Number.isSafeInteger(value) ? value : jsonWithRaw.rawJSON(view.getBigInt64(offset, true).toString()));
-      }
-      break;
-    case 'FP16':
-      for (let i = 0; i < count; i++) out.push(fp16BitsToNumber(view.getUint16(i * 2, true)));
-      break;
-    case 'BF16':
-      for (let i = 0; i < count; i++) out.push(bf16BitsToNumber(view.getUint16(i * 2, true)));
-      break;
-    case 'FP32':
-      for (let i = 0; i < count; i++) out.push(view.getFloat32(i * 4, true));
-      break;
-    case 'FP64':
-      for (let i = 0; i < count; i++) out.push(view.getFloat64(i * 8, true));
-      break;
-    default:
-      return unreachable(datatype);
+  // Validated above: the view cannot fail.
+  const array = toTypedArray(datatype, bytes);
+  if (!array.ok) return array;
+  const descriptor = descriptorOf(datatype);
+  const out = new Array<JsonTensorValue>(count);
+  if (descriptor.kind === 'integer' && descriptor.size === 8) {
+    // From two 32-bit words, not a BigInt each: exact within +-(2^53-1); beyond, the rounded sum is not
+    // "safe" (rounding is monotonic) and the exact bigint is written as raw JSON.
+    const exact = array.value as BigInt64Array | BigUint64Array;
+    const words = new Uint32Array(exact.buffer, exact.byteOffset, 2 * count);
+    const signed = descriptor.range.min < 0;
+    for (let i = 0; i < count; i++) {
+      const high = words[2 * i + 1] as number;
+      const value = (signed ? high | 0 : high) * TWO_TO_32 + (words[2 * i] as number);
+      out[i] = Number.isSafeInteger(value) ? value : jsonWithRaw.rawJSON(String(exact[i]));
+    }
+  } else if (descriptor.kind === 'float' && descriptor.bits !== undefined) {
+    const { toNumber } = descriptor.bits;
+    const patterns = array.value as Uint16Array;
+    for (let i = 0; i < count; i++) out[i] = toNumber(patterns[i] as number);
+  } else if (descriptor.kind === 'boolean') {
+    const flags = array.value as Uint8Array;
+    for (let i = 0; i < count; i++) out[i] = flags[i] !== 0;
+  } else {
+    // Widened into a Float64Array by the platform (exact; one loop per datatype inside the engine), so that
+    // this loop reads one kind of array: reading typed arrays of several kinds from one loop is slower.
+    const doubles = array.value instanceof Float64Array ? array.value : new Float64Array(count);
+    if (doubles !== array.value) doubles.set(array.value as ArrayLike<number>);
+    for (let i = 0; i < count; i++) out[i] = doubles[i] as number;
   }
   return ok(out);
 }
 
-function unreachable(datatype: never): never {
-  throw new Error(`unhandled datatype ${String(datatype)}`);
-}
+const TWO_TO_32 = 2 ** 32;

@@ -37,3 +37,27 @@ export function tensorDataError(reason: TensorDataErrorReason, message: string):
 export function elementError(reason: TensorDataErrorReason, index: number, detail: string): TensorDataError {
   return { reason, index, message: `element ${index}: ${detail}` };
 }
+
+const MAX_STRING_SHOWN = 40;
+
+/**
+ * How an offending JSON value is shown in a message: its JSON type and, for scalars, the value itself
+ * (strings shortened), never a whole array or object.
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+      return `number ${value}`;
+    case 'boolean':
+      return `boolean ${value}`;
+    case 'string':
+      return value.length > MAX_STRING_SHOWN
+        ? `string ${JSON.stringify(value.slice(0, MAX_STRING_SHOWN))}...`
+        : `string ${JSON.stringify(value)}`;
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return typeof value;
+  }
+}

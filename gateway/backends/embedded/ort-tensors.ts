@@ -1,36 +1,20 @@
-// Raw little-endian tensors (as they cross the Backend seam) <-> ONNX Runtime tensors. Fixed-size data is
-// viewed, not copied, where alignment allows (tensors/typed-arrays.ts); BYTES become string[] (ORT
-// string tensors) and back. FP16 travels as its 16-bit patterns; BF16 has no ORT type in JavaScript.
+// Raw little-endian tensors (as they cross the Backend seam) <-> ONNX Runtime tensors, through the datatype
+// table: its typed arrays (viewed, not copied, where alignment allows: tensors/typed-arrays.ts) and its ORT
+// element types. FP16 travels as a Float16Array, as ORT hands it out on Node 24; BYTES become string[] (ORT
+// string tensors) and back; BF16 has no ORT type in JavaScript.
 import { Tensor } from 'onnxruntime-node';
 import type { OnnxValue } from 'onnxruntime-node';
 import { GatewayError } from '../../errors.ts';
-import type { Datatype } from '../../tensors/datatype.ts';
+import { descriptorOf } from '../../tensors/datatype.ts';
+import type { Datatype, TensorArray } from '../../tensors/datatype.ts';
 import { fromTypedArray, toTypedArray } from '../../tensors/typed-arrays.ts';
-import type { TensorArray } from '../../tensors/typed-arrays.ts';
 import type { RawTensor } from '../backend.ts';
 
 export type OrtType = Tensor.Type;
 
-const ORT_TYPE_OF: Readonly<Record<Datatype, OrtType | undefined>> = Object.freeze({
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BF16: undefined,
-  BYTES: 'string',
-});
-
 /** The ORT element type of a protocol datatype; undefined for BF16, which onnxruntime-node lacks. */
 export function ortTypeOf(datatype: Datatype): OrtType | undefined {
-  return ORT_TYPE_OF[datatype];
+  return descriptorOf(datatype).ortType;
 }
 
 /** An ORT tensor of the given shape over the input's bytes; BACKEND_REJECTED when the bytes are malformed. */
@@ -57,7 +41,7 @@ export function fromOrtValue(name: string, datatype: Datatype, value: OnnxValue 
   if (value.type !== expected) {
     throw new GatewayError('BACKEND_ERROR', `model output '${name}' has element type ${value.type}, but the config says ${datatype}`);
   }
-  const bytes = fromTypedArray(datatype, dataOf(value));
+  const bytes = fromTypedArray(datatype, value.data as TensorArray);
   if (!bytes.ok) throw new GatewayError('BACKEND_ERROR', `model output '${name}': ${bytes.error.message}`);
   return { name, datatype, shape, data: bytes.value };
 }
@@ -71,13 +55,4 @@ function rejectNulBytes(name: string, elements: readonly string[]): void {
   if (index >= 0) {
     throw new GatewayError('BACKEND_REJECTED', `input '${name}': element ${index} contains a NUL byte, which the embedded backend's ONNX Runtime string tensors cannot carry`);
   }
-}
-
-function dataOf(tensor: Tensor): TensorArray {
-  const data: unknown = tensor.data;
-  // With Float16Array available (Node 24), ORT hands float16 out as one; the wire wants its bit patterns.
-  if (tensor.type === 'float16' && ArrayBuffer.isView(data) && !(data instanceof Uint16Array) && data.byteLength === tensor.size * 2) {
-    return new Uint16Array(data.buffer, data.byteOffset, tensor.size);
-  }
-  return data as TensorArray;
 }

@@ -5,6 +5,7 @@ import {
   configNameOf,
   datatypeFromConfig,
   datatypeFromConfigValue,
+  descriptorOf,
   elementSize,
   isDatatype,
   isFixedSize,
@@ -77,5 +78,32 @@ describe('datatype', () => {
     expect(datatypeFromConfigValue(14)).toBe('BF16');
     for (const value of [0, 15, -1, 1.5, Number.NaN]) expect(datatypeFromConfigValue(value)).toBeUndefined();
     expect(CONFIG_TYPE_NAMES.map((_, i) => datatypeFromConfigValue(i + 1)).sort()).toEqual([...DATATYPES].sort());
+  });
+
+  it.each(DATATYPES.filter(isFixedSize))('%s: the typed array holds elements of its size', (dt) => {
+    expect(new (descriptorOf(dt).array)(new ArrayBuffer(8), 0, 1).byteLength).toBe(elementSize(dt));
+  });
+
+  it.each<['FP16' | 'FP32' | 'FP64', (x: number) => number]>([
+    ['FP16', Math.f16round],
+    ['FP32', Math.fround],
+    ['FP64', (x) => x],
+  ])('%s: max is the largest finite value and overflow the first magnitude that rounds to infinity', (dt, round) => {
+    const { max, overflow } = descriptorOf(dt);
+    expect(round(max)).toBe(max);
+    expect(round(overflow)).toBe(Infinity);
+    if (Number.isFinite(overflow)) expect(round(overflow - overflow * Number.EPSILON)).toBe(max);
+  });
+
+  it('gives integer ranges as exact bounds and text', () => {
+    expect(descriptorOf('INT8').range).toEqual({ min: -128, limit: 128, text: '-128..127' });
+    expect(descriptorOf('UINT64').range).toEqual({ min: 0, limit: 2 ** 64, text: '0..18446744073709551615' });
+    expect(descriptorOf('INT64').range.text).toBe('-9223372036854775808..9223372036854775807');
+  });
+
+  it('names the ONNX Runtime element types, none for BF16', () => {
+    expect(DATATYPES.map((dt) => descriptorOf(dt).ortType)).toEqual([
+      'bool', 'uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', undefined, 'string',
+    ]);
   });
 });

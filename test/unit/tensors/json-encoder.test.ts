@@ -24,6 +24,10 @@ describe('encodeJsonData: exact bytes', () => {
     ['FP64', [1], '00 00 00 00 00 00 f0 3f'],
     ['FP16', [1], '00 3c'],
     ['FP16', [65504, -0], 'ff 7b 00 80'],
+    ['FP16', [65519, -(2 ** -30)], 'ff 7b 00 80'], // rounds down to the max; a tiny negative to -0
+    ['FP16', [1 + 2 ** -11, 1 + 3 * 2 ** -11], '00 3c 02 3c'], // ties to even, down then up
+    ['FP16', [2 ** -25, 2 ** -25 + 2 ** -60, 2 ** -24], '00 00 01 00 01 00'], // subnormals: a tie to zero, then up
+    ['BF16', [1 + 3 * 2 ** -8, Math.PI], '82 3f 49 40'],
     ['BF16', [1], '80 3f'],
     ['BOOL', [true, false, true], '01 00 01'],
     ['UINT8', [0, 255], '00 ff'],

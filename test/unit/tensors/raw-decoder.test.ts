@@ -24,6 +24,7 @@ describe('decodeRawData', () => {
     ['FP32', '00 00 c0 7f 00 00 80 ff', '[null,null]'], // NaN and -Infinity: JSON has no such numbers
     ['FP64', '00 00 00 00 00 00 f0 3f', '[1]'],
     ['FP16', '00 3c 00 80 ff 7b 01 00', `[1,0,65504,${2 ** -24}]`],
+    ['FP16', '00 7c 00 fc 00 7e', '[null,null,null]'], // infinities and NaN
     ['BF16', '80 3f 49 40', '[1,3.140625]'],
     ['BYTES', '02 00 00 00 61 62 00 00 00 00', '["ab",""]'],
     ['INT64', 'ff ff ff ff ff ff ff ff', '[-1]'],
