@@ -1,30 +1,24 @@
-// The contract's cases for the `classification: N` output parameter (part of contract-suite.ts): both
+// The contract's cases for the `classification: N` output parameter: both
 // backends answer the top N classes as Triton does (BYTES "value:index", values as printf("%f"); per
 // row [rows, N] for digits, which batches; one flat list [N] for text_topic, which does not), and both
 // refuse, with the same status and code, what Triton cannot do (a BYTES output made Triton 2.51 crash).
 // Values are compared with onnxruntime's within 1e-5 and the classes must be a true top N, so the two
 // runtimes (Python onnxruntime behind Triton, onnxruntime-node embedded) may order near-ties differently.
 import { describe, expect, it } from 'vitest';
-import type { ReferenceOutputs } from '../support/real-triton/reference-infer.ts';
 import type { ContractBackend } from './contract-backend.ts';
+import { digits, texts } from './contract-samples.ts';
+import type { ReferenceAnswers } from './contract-samples.ts';
 
 const TOLERANCE = 1e-5;
 const CLASS_STRING = /^(-?\d+\.\d{6}):(\d+)$/;
 
-export interface ClassificationFixtures {
-  readonly images: readonly (readonly number[])[];
-  readonly texts: readonly string[];
-  /** onnxruntime's outputs of the images (digits version 2) and of the texts, in sample order. */
-  reference(): { readonly digits: ReferenceOutputs; readonly text: ReferenceOutputs };
-}
-
-export function classificationCases(backend: ContractBackend, fixtures: ClassificationFixtures): void {
+export function classificationCases(backend: ContractBackend, references: ReferenceAnswers): void {
   const post = async (model: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
     const response = await fetch(`${backend.gatewayUrl}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  const images = (rows: number) => ({ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: fixtures.images.slice(0, rows).flat() });
-  const texts = (rows: number) => ({ name: 'text', datatype: 'BYTES', shape: [rows, 1], data: fixtures.texts.slice(0, rows) });
+  const images = (rows: number) => ({ name: 'pixels', datatype: 'FP32', shape: [rows, 64], data: digits.images.slice(0, rows).flat() });
+  const textInput = (rows: number) => ({ name: 'text', datatype: 'BYTES', shape: [rows, 1], data: texts.texts.slice(0, rows) });
 
   describe(`[${backend.name}] output parameter classification`, () => {
     it('digits (batching): the top 3 of each row of probabilities, [rows, 3] BYTES "value:index"', async () => {
@@ -33,7 +27,7 @@ export function classificationCases(backend: ContractBackend, fixtures: Classifi
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       const [output] = answer.body['outputs'] as { datatype: string; shape: number[]; data: string[] }[];
       expect({ datatype: output?.datatype, shape: output?.shape }).toEqual({ datatype: 'BYTES', shape: [rows, 3] });
-      const probabilities = fixtures.reference().digits['probabilities']?.data as number[];
+      const probabilities = references.digits('2')['probabilities']?.data as number[];
       for (let row = 0; row < rows; row++) {
         expectTopClasses(output?.data.slice(row * 3, row * 3 + 3) ?? [], probabilities.slice(row * 10, row * 10 + 10), `image ${row}`);
       }
@@ -43,22 +37,22 @@ export function classificationCases(backend: ContractBackend, fixtures: Classifi
       const rows = 5;
       const answer = await post('digits', { inputs: [images(rows)], outputs: [{ name: 'label', parameters: { classification: 1 } }] });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      const labels = (fixtures.reference().digits['label']?.data ?? []).slice(0, rows);
+      const labels = (references.digits('2')['label']?.data ?? []).slice(0, rows);
       expect(answer.body['outputs']).toEqual([{ name: 'label', datatype: 'BYTES', shape: [rows, 1], data: labels.map((label) => `${label}:0`) }]);
     });
 
     it('text_topic (no batching): the top 2 of the whole probabilities tensor as one list, [2]', async () => {
       const rows = 4;
-      const answer = await post('text_topic', { inputs: [texts(rows)], outputs: [{ name: 'probabilities', parameters: { classification: 2 } }] });
+      const answer = await post('text_topic', { inputs: [textInput(rows)], outputs: [{ name: 'probabilities', parameters: { classification: 2 } }] });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       const [output] = answer.body['outputs'] as { datatype: string; shape: number[]; data: string[] }[];
       expect({ datatype: output?.datatype, shape: output?.shape }).toEqual({ datatype: 'BYTES', shape: [2] });
-      const probabilities = (fixtures.reference().text['probabilities']?.data as number[]).slice(0, rows * 3);
+      const probabilities = (references.text()['probabilities']?.data as number[]).slice(0, rows * 3);
       expectTopClasses(output?.data ?? [], probabilities, 'the texts');
     });
 
     const refusals = [
-      { what: 'a BYTES output (Triton 2.51 crashes on it)', model: 'text_topic', input: texts(1), output: 'label', classification: 1 },
+      { what: 'a BYTES output (Triton 2.51 crashes on it)', model: 'text_topic', input: textInput(1), output: 'label', classification: 1 },
       { what: 'a count of 0', model: 'digits', input: images(1), output: 'probabilities', classification: 0 },
       { what: 'a count that is not a number', model: 'digits', input: images(1), output: 'probabilities', classification: 'three' },
     ];

@@ -10,6 +10,7 @@ import type { TestGateway } from '../support/gateway-harness.ts';
 import { useRealTriton } from '../support/real-triton/real-triton-fixture.ts';
 import type { TritonServerHandle } from '../support/real-triton/triton-server.ts';
 import { TWIN_MODEL_PY } from '../support/real-triton/twin-repository.ts';
+import type { TwinRepository } from '../support/real-triton/twin-repository.ts';
 import { BROKEN_MODEL_ONNX, createTempModelRepository } from '../support/temp-model-repository.ts';
 import type { TempModelRepository } from '../support/temp-model-repository.ts';
 
@@ -54,7 +55,7 @@ const TRITON_POLL_MS = 1000;
 const EMBEDDED_POLL_MS = 100;
 
 /** Real Triton in poll mode (--repository-poll-secs=1) on a twin of model_repository/; the gateway in-process. */
-export function useTritonContractBackend(): ContractBackend & { readonly triton: TritonServerHandle } {
+export function useTritonContractBackend(): ContractBackend & { readonly triton: TritonServerHandle; readonly twin: TwinRepository } {
   const real = useRealTriton({ server: { modelControl: 'poll' } });
   const gateway = useGateway(() => real.triton.grpcAddress, () => CONTRACT_ENV);
   let brokenCounter = 0;
@@ -65,6 +66,9 @@ export function useTritonContractBackend(): ContractBackend & { readonly triton:
     },
     get triton() {
       return real.triton;
+    },
+    get twin() {
+      return real.twin;
     },
     runtime: { platform: 'python', configPlatform: '', backend: 'python', defaultModelFilename: 'model.py' },
     repositoryPollMs: TRITON_POLL_MS,

@@ -107,8 +107,14 @@ describe('parameters', () => {
 
 describe('GET /v2', () => {
   it('advertises only extensions the gateway serves', async () => {
+    const { serverExtensions } = fixture.triton;
     fixture.triton.serverExtensions = ['model_repository', 'system_shared_memory', 'statistics', 'binary_tensor_data'];
-    const body = (await (await fetch(`${fixture.gateway.url}/v2`)).json()) as { extensions: string[] };
-    expect(body.extensions).toEqual(['model_repository', 'binary_tensor_data']);
+    try {
+      const body = (await (await fetch(`${fixture.gateway.url}/v2`)).json()) as { extensions: string[] };
+      expect(body.extensions).toEqual(['model_repository', 'binary_tensor_data']);
+    } finally {
+      // The other tests of the file share this fake Triton.
+      fixture.triton.serverExtensions = serverExtensions;
+    }
   });
 });

@@ -178,6 +178,11 @@ describe('inference', () => {
   });
 
   it('counts each run as an embedded ModelInfer call by its outcome: OK or the error code it answered', async () => {
+    // One run of each outcome here, so the test does not read what the tests above left in the registry.
+    await backend.infer(digitsRequest(1), callOptions());
+    await failure(backend.infer(digitsRequest(65), callOptions()));
+    await failure(backend.infer(digitsRequest(1, '1'), callOptions()));
+    await failure(backend.infer(digitsRequest(1), { deadline: Date.now() - 1 }));
     const text = await metrics.registry.getSingleMetricAsString('gateway_backend_calls_total');
     for (const outcome of ['OK', 'BACKEND_REJECTED', 'MODEL_NOT_FOUND', 'DEADLINE_EXCEEDED']) {
       expect(text).toMatch(new RegExp(`backend="embedded",method="ModelInfer",outcome="${outcome}"\\} [1-9]`));
