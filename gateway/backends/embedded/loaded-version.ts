@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { RawTensor } from '../backend.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
-import { RunQueue } from './run-queue.ts';
+import { RunQueue } from './run-slots.ts';
 import type { RunSlots } from './run-slots.ts';
 import type { RunJob } from './session-worker-protocol.ts';
 import { SessionWorker } from './session-worker.ts';

@@ -1,7 +1,7 @@
 // The run queue: one run at a time, in order, an error not stopping the others, and the event loop
 // getting a turn between runs that (like onnxruntime-node's) block it inside a setImmediate.
 import { describe, expect, it } from 'vitest';
-import { RunQueue } from '../../../gateway/backends/embedded/run-queue.ts';
+import { RunQueue } from '../../../gateway/backends/embedded/run-slots.ts';
 
 /** Like an onnxruntime-node run: synchronous work inside a setImmediate. */
 function blockingRun(log: string[], name: string, busyMs: number): Promise<string> {
