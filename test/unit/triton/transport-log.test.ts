@@ -25,15 +25,18 @@ describe('transport warnings', () => {
     const client = new TritonGrpcClient({ address: triton.address, keepaliveMs: 10_000, metrics: createMetrics(), logger });
     triton.inferDelayMs = 500;
     const request = { model_name: 'fake_digits', model_version: '', inputs: [], outputs: [], raw_input_contents: [] };
+    const linkLines = (): { level: string; msg: string }[] => lines.filter((line) => line.msg === 'call to Triton failed on the link');
     try {
-      for (let i = 0; i < 5; i++) {
-        await expect(client.call('ModelInfer', request, { deadline: Date.now() + 40 + i * 7 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      // A deadline missed while this (shared, busy) machine stalled the test's event loop is excused and
+      // logged apart, not as a link failure: call until five count against the link (20 calls at most).
+      for (let i = 0; i < 20 && linkLines().length < 5; i++) {
+        await expect(client.call('ModelInfer', request, { deadline: Date.now() + 40 + (i % 5) * 7 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
       }
     } finally {
       client.close();
     }
-    const warnings = lines.filter((line) => line.msg === 'call to Triton failed on the link');
-    expect(warnings.filter((line) => line.level === 'warn')).toHaveLength(1);
+    const warnings = linkLines();
     expect(warnings).toHaveLength(5);
+    expect(warnings.filter((line) => line.level === 'warn')).toHaveLength(1);
   });
 });
