@@ -50,6 +50,8 @@ describe('models Triton has never heard of', () => {
     expect(await backend.modelReady('fake_text', '', options())).toBe(false);
     expect(await codeOf(backend.modelReady('nope', '', options()))).toBe('MODEL_NOT_FOUND');
     expect(await codeOf(backend.modelReady('fake_text', '9', options()))).toBe('MODEL_NOT_FOUND');
+    // Triton reads a version as a number, so "01" is version 1: known, not ready (503), as on the embedded backend.
+    expect(await backend.modelReady('fake_text', '01', options())).toBe(false);
   });
 
   it('unload of a model Triton does not have: MODEL_NOT_FOUND, and Triton is not asked to unload', async () => {
