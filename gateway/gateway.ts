@@ -132,7 +132,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       await parsePool.close();
       monitor.stop();
       // Every request has been answered or cut off: runs still in progress (embedded: ONNX Runtime cannot
-      // cancel them) have nobody waiting, so they are ended rather than awaited without a bound.
+      // cancel them) have nobody waiting, so they are answered now; each worker ends once its run returns.
       await backend.close({ now: true });
       logger.info({ drained }, 'gateway stopped');
       return { drained };

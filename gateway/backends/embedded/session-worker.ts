@@ -24,6 +24,11 @@ const WORKER_URL = new URL(`./session-worker-main${extname(fileURLToPath(import.
  */
 export const DEFAULT_WORKER_HEAP_MB = 256;
 const TERMINATED = 'was terminated';
+/**
+ * How long terminate() waits for a run to return before ending its thread anyway (which aborts the
+ * process). Runs are bounded by EMBEDDED_MAX_ROWS and EMBEDDED_MAX_OUTPUT_BYTES, so this is a last resort.
+ */
+const NATIVE_RUN_WAIT_MS = 30_000;
 
 export interface SessionMetadata {
   readonly inputs: readonly InferenceSession.ValueMetadata[];
@@ -41,8 +46,9 @@ export class SessionWorker {
   #nextId = 0;
   /** Why the worker can take no more runs (released, or it died); undefined while it can. */
   #gone: string | undefined;
-  #released: Promise<void> | undefined;
-  #onReleased: (() => void) | undefined;
+  /** The thread's end, once release() or terminate() started it. */
+  #ending: Promise<void> | undefined;
+  #exited = false;
   /** Called once when the thread dies on its own (out of memory, a crash); not after release() or terminate(). */
   onDied: ((reason: string) => void) | undefined;
 
@@ -99,27 +105,44 @@ export class SessionWorker {
 
   /** Releases the session and ends the thread once the runs sent before have answered. Safe to call twice. */
   release(): Promise<void> {
-    this.#released ??= (async () => {
-      if (this.#gone === undefined) {
-        this.#gone = 'was released';
-        const released = new Promise<void>((resolve) => {
-          this.#onReleased = resolve;
-          this.#worker.once('exit', () => resolve());
-        });
-        this.#worker.postMessage({ kind: 'release' } satisfies ToWorker);
-        await released;
-      }
-      await this.#worker.terminate();
-    })();
-    return this.#released;
+    this.#gone ??= 'was released';
+    this.#ending ??= this.#outOfRun().then(() => this.#worker.terminate().then(() => undefined));
+    return this.#ending;
   }
 
-  /** Ends the thread now, runs in progress included (they fail with SHUTTING_DOWN): shutdown past its grace. */
+  /**
+   * Shutdown past its grace: runs in progress fail with SHUTTING_DOWN at once, and the thread ends as
+   * soon as ONNX Runtime has returned from the run it is in (at most NATIVE_RUN_WAIT_MS later). Ending it
+   * inside the run would abort the whole process: onnxruntime-node throws a C++ exception when a run
+   * returns into a terminating thread (exit code 134; the process's own exit does the same). Safe to call
+   * twice, and after release().
+   */
   async terminate(): Promise<void> {
     this.#gone ??= TERMINATED;
     this.#rejectPending(shutDownBeforeAnswer());
-    this.#onReleased?.();
+    this.#ending ??= this.#outOfRun().then(() => this.#worker.terminate().then(() => undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, NATIVE_RUN_WAIT_MS)));
+    await Promise.race([this.#ending, limit]).finally(() => clearTimeout(timer));
     await this.#worker.terminate();
+  }
+
+  /** Resolves once the worker has handled every message sent before (its run returned and the session is released), or exited. */
+  #outOfRun(): Promise<void> {
+    if (this.#exited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#worker.off('message', onMessage);
+        this.#worker.off('exit', done);
+        resolve();
+      };
+      const onMessage = (message: FromWorker): void => {
+        if (message.kind === 'released') done();
+      };
+      this.#worker.on('message', onMessage);
+      this.#worker.once('exit', done);
+      this.#worker.postMessage({ kind: 'release' } satisfies ToWorker);
+    });
   }
 
   #rejectPending(error: GatewayError): void {
@@ -129,10 +152,6 @@ export class SessionWorker {
 
   #listen(): void {
     this.#worker.on('message', (message: FromWorker) => {
-      if (message.kind === 'released') {
-        this.#onReleased?.();
-        return;
-      }
       if (message.kind !== 'result' && message.kind !== 'failed') return;
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);
@@ -144,10 +163,12 @@ export class SessionWorker {
       this.#gone ??= reason;
       // Like Triton's answer when a model's stub dies under a request: the model failed, not the link.
       this.#rejectPending(new GatewayError('MODEL_ERROR', `the session worker ${reason} during the run`));
-      this.#onReleased?.();
       if (unexpected) this.onDied?.(reason);
     };
     this.#worker.on('error', (error) => died(`failed: ${error.message}`));
-    this.#worker.on('exit', (code) => died(`exited (${code})`));
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      died(`exited (${code})`);
+    });
   }
 }
