@@ -21,8 +21,8 @@
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import type { ChannelOptions, ServiceError } from '@grpc/grpc-js';
 import { grpcStatusName } from '../../gateway/backends/triton/grpc-status-map.ts';
-import { loadInferenceProtocol, serviceMethods } from '../../gateway/backends/inference-protocol.ts';
-import type { ModelInferRequestMessage } from '../../gateway/backends/inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from '../../gateway/backends/triton/inference-protocol.ts';
+import type { ModelInferRequestMessage } from '../../gateway/backends/triton/inference-protocol.ts';
 import { summarise } from './load-result.ts';
 import type { LoadResult } from './load-result.ts';
 

@@ -79,19 +79,6 @@ export interface RepositoryEntry {
 /** The index's reason for a version taken out of service on purpose (explicit unload, removed directory), as Triton words it. */
 export const UNLOADED_REASON = 'unloaded';
 
-/**
- * True when the index lists `model` (and, when one is named, that `version` of it). Versions are numbers
- * (Triton reads "01" as 1, so does the embedded backend): compared as such, not as strings.
- */
-export function indexLists(index: readonly RepositoryEntry[], model: string, version: string): boolean {
-  const wanted = withoutLeadingZeros(version);
-  return index.some((entry) => entry.name === model && (version === '' || withoutLeadingZeros(entry.version ?? '') === wanted));
-}
-
-function withoutLeadingZeros(version: string): string {
-  return version.replace(/^0+(?=\d)/, '');
-}
-
 export type LinkState = 'closed' | 'half-open' | 'open';
 
 export type BackendKind = 'triton' | 'embedded';

@@ -13,7 +13,7 @@ const MODEL_CONFIG_PROTO = fileURLToPath(new URL('../../proto/model_config.proto
 const MODEL_CONFIG_TYPE = 'inference.ModelConfig';
 
 /**
- * The options proto-loader decodes Triton's answers with (backends/inference-protocol.ts); oneofs false: no
+ * The options proto-loader decodes Triton's answers with (triton/inference-protocol.ts); oneofs false: no
  * virtual "*_choice" keys, the set member alone names the choice, as in Triton's JSON.
  */
 const DOCUMENT_OPTIONS: IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: false };

@@ -3,8 +3,8 @@
 // trivial functions; correctness against real models is proven against a real tritonserver elsewhere.
 import { Server, ServerCredentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadInferenceProtocol, SERVICE_NAME } from '../../gateway/backends/inference-protocol.ts';
-import type { ModelInferRequestMessage } from '../../gateway/backends/inference-protocol.ts';
+import { loadInferenceProtocol, SERVICE_NAME } from '../../gateway/backends/triton/inference-protocol.ts';
+import type { ModelInferRequestMessage } from '../../gateway/backends/triton/inference-protocol.ts';
 import { decodeRawData } from '../../gateway/tensors/raw-decoder.ts';
 
 interface FakeTensor {

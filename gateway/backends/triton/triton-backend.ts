@@ -5,7 +5,7 @@ import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import { isDatatype } from '../../tensors/datatype.ts';
-import { indexLists, UNLOADED_REASON } from '../backend.ts';
+import { UNLOADED_REASON } from '../backend.ts';
 import type {
   Backend,
   CallOptions,
@@ -30,7 +30,7 @@ import type {
   RepositoryIndexResponseMessage,
   RpcName,
   ServerMetadataResponseMessage,
-} from '../inference-protocol.ts';
+} from './inference-protocol.ts';
 import { LinkBreaker } from './link-breaker.ts';
 import type { BreakerSettings } from './link-breaker.ts';
 import { TritonGrpcClient } from './triton-grpc-client.ts';
@@ -211,4 +211,17 @@ function outputsOf(response: ModelInferResponseMessage): RawTensor[] {
     }
     return { name: output.name, datatype: output.datatype, shape: output.shape, data };
   });
+}
+
+/**
+ * True when the index lists `model` (and, when one is named, that `version` of it). Versions are numbers
+ * (Triton reads "01" as 1, so does the embedded backend): compared as such, not as strings.
+ */
+function indexLists(index: readonly RepositoryEntry[], model: string, version: string): boolean {
+  const wanted = withoutLeadingZeros(version);
+  return index.some((entry) => entry.name === model && (version === '' || withoutLeadingZeros(entry.version ?? '') === wanted));
+}
+
+function withoutLeadingZeros(version: string): string {
+  return version.replace(/^0+(?=\d)/, '');
 }

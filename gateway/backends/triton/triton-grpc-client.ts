@@ -9,8 +9,8 @@ import type { Logger } from '../../observability/logger.ts';
 import { CALL_OK } from '../../observability/metrics.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { CallOptions } from '../backend.ts';
-import { loadInferenceProtocol, serviceMethods } from '../inference-protocol.ts';
-import type { RpcName, UnaryMethod } from '../inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from './inference-protocol.ts';
+import type { RpcName, UnaryMethod } from './inference-protocol.ts';
 import { TritonRpcError } from './triton-rpc-error.ts';
 import { grpcStatusName, mapGrpcStatus } from './grpc-status-map.ts';
 

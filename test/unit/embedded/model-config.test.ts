@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelConfigError, parseModelConfig, selectVersions } from '../../../gateway/backends/embedded/model-config.ts';
 import { versionOfDirectory } from '../../../gateway/backends/embedded/model-files.ts';
 import { modelConfigDocument } from '../../../gateway/backends/model-config-document.ts';
-import { loadInferenceProtocol, serviceMethods } from '../../../gateway/backends/inference-protocol.ts';
+import { loadInferenceProtocol, serviceMethods } from '../../../gateway/backends/triton/inference-protocol.ts';
 import { MODEL_REPOSITORY } from './embedded-support.ts';
 
 const digitsText = readFileSync(join(MODEL_REPOSITORY, 'digits', 'config.pbtxt'), 'utf8');

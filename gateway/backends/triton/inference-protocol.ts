@@ -1,12 +1,12 @@
-// The Open Inference Protocol as the project's own .proto files define it, shared by both backends: the
-// files loaded at run time, and the message shapes the gateway reads and writes (proto-loader options:
-// snake_case keys, int64 as JS numbers, enums as their names). The Triton backend speaks it over gRPC;
-// the embedded backend reads model configs through the same files.
+// The Open Inference Protocol's gRPC service as the project's own .proto files define it: the files
+// loaded at run time, and the message shapes the Triton backend reads and writes (proto-loader options:
+// snake_case keys, int64 as JS numbers, enums as their names). The embedded backend speaks no gRPC: it
+// reads model configs through proto/model_config.proto with protobufjs (../model-config-document.ts).
 import { fileURLToPath } from 'node:url';
 import { loadSync } from '@grpc/proto-loader';
 import type { MethodDefinition, Options, PackageDefinition } from '@grpc/proto-loader';
 
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
 export const PROTO_LOADER_OPTIONS: Options = {
