@@ -25,7 +25,10 @@ export const ERROR_CATALOGUE = {
     summary: 'A tensor has more elements than `MAX_TENSOR_ELEMENTS`; embedded backend: more rows than `EMBEDDED_MAX_ROWS`, or outputs over `EMBEDDED_MAX_OUTPUT_BYTES`.',
   },
   RESPONSE_TOO_LARGE: { status: 400, summary: 'The answer would be larger than `MAX_RESPONSE_BYTES`: ask for fewer rows or outputs, or binary outputs.' },
-  BACKEND_REJECTED: { status: 400, summary: 'Triton rejected the request as invalid (gRPC INVALID_ARGUMENT and similar).' },
+  BACKEND_REJECTED: {
+    status: 400,
+    summary: "The backend rejected the request as invalid (Triton: gRPC INVALID_ARGUMENT and similar; embedded: ONNX Runtime's refusal of the inputs).",
+  },
   UNAUTHORIZED: {
     status: 401,
     summary: 'Model control needs `Authorization: Bearer <ADMIN_TOKEN>`.',
@@ -65,9 +68,10 @@ export const ERROR_CATALOGUE = {
   },
   BACKEND_ERROR: {
     status: 502,
-    summary: 'The call to Triton broke (a transport failure grpc-js reports as INTERNAL or UNKNOWN, such as RST_STREAM or an HTTP 500 from a proxy), or Triton answered DATA_LOSS or an unexpected status.',
+    summary:
+      'The call to the backend broke (Triton: a transport failure grpc-js reports as INTERNAL or UNKNOWN, such as RST_STREAM or an HTTP 500 from a proxy, or DATA_LOSS or an unexpected status; embedded: a model that cannot be loaded on demand, or an output that does not match its config).',
   },
-  BACKEND_UNAVAILABLE: { status: 503, summary: 'Triton cannot be reached or is not ready (gRPC UNAVAILABLE).' },
+  BACKEND_UNAVAILABLE: { status: 503, summary: 'The backend cannot be reached or is not ready (Triton: gRPC UNAVAILABLE; embedded: still loading, or closed).' },
   CIRCUIT_OPEN: { status: 503, summary: 'The breaker to Triton is open; nothing was sent.' },
   MODEL_NOT_READY: { status: 503, summary: "The model exists but has no ready version (Triton's model-level UNAVAILABLE)." },
   GATEWAY_BUSY: {

@@ -136,11 +136,11 @@ export function buildOpenApiDocument(version: string): JsonObject {
       ].join('\n'),
     },
     paths: {
-      '/health': livenessPath('Liveness of the gateway process (never depends on Triton)'),
+      '/health': livenessPath('Liveness of the gateway process (never depends on the backend)'),
       '/v2/health/live': livenessPath('Liveness (protocol path)'),
-      '/ready': readinessPath('Readiness: Triton ready, every served model ready, breaker not open, not draining'),
+      '/ready': readinessPath('Readiness: the backend ready, every served model ready, breaker not open, not draining'),
       '/v2/health/ready': readinessPath('Readiness (protocol path)'),
-      '/v2': { get: { summary: 'Server metadata (from Triton)', responses: responses({ '200': ok('metadata', json('ServerMetadata')) }, [...GATED, ...BACKEND]) } },
+      '/v2': { get: { summary: 'Server metadata (from the backend)', responses: responses({ '200': ok('metadata', json('ServerMetadata')) }, [...GATED, ...BACKEND]) } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: responses({ '200': ok('text exposition format', { 'text/plain': { schema: { type: 'string' } } }) }, []) } },
       ...modelPaths('', (parameters) => ({
         get: { summary: 'Model metadata', parameters, responses: responses({ '200': ok('metadata', json('ModelMetadata')) }, [...GATED, ...PATH, ...MODEL]) },
