@@ -77,25 +77,22 @@ type OrtElementType =
   | 'float64'
   | 'string';
 
-// Triton's model_config.proto enum DataType, in enum-value order (TYPE_INVALID = 0 has no datatype).
-export const CONFIG_TYPE_NAMES = [
-  'TYPE_BOOL',
-  'TYPE_UINT8',
-  'TYPE_UINT16',
-  'TYPE_UINT32',
-  'TYPE_UINT64',
-  'TYPE_INT8',
-  'TYPE_INT16',
-  'TYPE_INT32',
-  'TYPE_INT64',
-  'TYPE_FP16',
-  'TYPE_FP32',
-  'TYPE_FP64',
-  'TYPE_STRING',
-  'TYPE_BF16',
-] as const;
-
-export type ConfigTypeName = (typeof CONFIG_TYPE_NAMES)[number];
+/** The names of model_config.proto's enum DataType (TYPE_INVALID has no datatype); a unit test holds them to the .proto. */
+export type ConfigTypeName =
+  | 'TYPE_BOOL'
+  | 'TYPE_UINT8'
+  | 'TYPE_UINT16'
+  | 'TYPE_UINT32'
+  | 'TYPE_UINT64'
+  | 'TYPE_INT8'
+  | 'TYPE_INT16'
+  | 'TYPE_INT32'
+  | 'TYPE_INT64'
+  | 'TYPE_FP16'
+  | 'TYPE_FP32'
+  | 'TYPE_FP64'
+  | 'TYPE_STRING'
+  | 'TYPE_BF16';
 
 /** An integer type's bounds: `min` and `limit` (max + 1) as exact doubles, and `min..max` for messages. */
 type IntegerRange = { readonly min: number; readonly limit: number; readonly text: string };
@@ -242,10 +239,6 @@ export function isDatatype(s: string): s is Datatype {
   return DATATYPE_SET.has(s);
 }
 
-export function isFixedSize(datatype: Datatype): datatype is FixedSizeDatatype {
-  return datatype !== 'BYTES';
-}
-
 /** Bytes per element; undefined for BYTES, whose elements have variable length. */
 export function elementSize(datatype: FixedSizeDatatype): ElementSize;
 export function elementSize(datatype: Datatype): ElementSize | undefined;
@@ -264,18 +257,4 @@ const DATATYPE_OF_CONFIG_NAME: ReadonlyMap<string, Datatype> = new Map(DATATYPES
 /** `TYPE_FP32` -> `FP32`, `TYPE_STRING` -> `BYTES`; undefined for `TYPE_INVALID` and unknown names. */
 export function datatypeFromConfig(name: string): Datatype | undefined {
   return DATATYPE_OF_CONFIG_NAME.get(name);
-}
-
-/**
- * The same mapping from the enum's numeric value, for a config decoded with enums as numbers
- * (TYPE_BOOL = 1 ... TYPE_BF16 = 14); undefined for 0 (TYPE_INVALID) and unknown values.
- */
-export function datatypeFromConfigValue(value: number): Datatype | undefined {
-  const name = Number.isInteger(value) && value >= 1 ? CONFIG_TYPE_NAMES[value - 1] : undefined;
-  return name === undefined ? undefined : DATATYPE_OF_CONFIG_NAME.get(name);
-}
-
-/** `FP32` -> `TYPE_FP32`, `BYTES` -> `TYPE_STRING`. */
-export function configNameOf(datatype: Datatype): ConfigTypeName {
-  return TABLE[datatype].configName;
 }

@@ -4,7 +4,7 @@
 // policy, model file name, instance group), the metadata Triton reports for it, and the versions its
 // policy loads. Refuses what the .proto cannot (ranges, names, dims) and what ONNX Runtime in-process
 // cannot serve the way Triton would, with a reason that ends up in the repository index.
-import { datatypeFromConfig } from '../../tensors/datatype.ts';
+import { datatypeFromConfig, descriptorOf } from '../../tensors/datatype.ts';
 import type { Datatype } from '../../tensors/datatype.ts';
 import type { ModelConfigDocument, ModelMetadata, TensorMetadata } from '../backend.ts';
 import { modelConfigDocument, modelConfigType } from '../model-config-document.ts';
@@ -144,7 +144,7 @@ function tensors(list: unknown, kind: 'input' | 'output', fail: (message: string
       const configType = entry['data_type'] as string;
       const datatype = datatypeFromConfig(configType);
       if (datatype === undefined) fail(`${what} has data_type ${configType}`);
-      if (datatype === 'BF16') fail(`${what}: TYPE_BF16 tensors are not supported by onnxruntime-node`);
+      if (descriptorOf(datatype).ortType === undefined) fail(`${what}: ${configType} tensors are not supported by onnxruntime-node`);
       if (entry['is_shape_tensor'] === true) fail(`${what}: shape tensors are not supported by the embedded backend`);
       const dims = checkDims(entry['dims'] as number[], `${what} dims`, fail);
       if (dims.length === 0) fail(`${what} must specify dims`);
