@@ -10,17 +10,8 @@ import type { EmbeddedModelConfig } from './model-config.ts';
 import { sessionMismatch } from './model-io-check.ts';
 import { RunQueue } from './run-slots.ts';
 import type { RunSlots } from './run-slots.ts';
-import type { RunJob } from './session-worker-protocol.ts';
+import type { RunJob, SessionSettings } from './session-worker-protocol.ts';
 import { SessionWorker } from './session-worker.ts';
-
-export interface SessionSettings {
-  /** Threads ORT may use inside one operator. */
-  readonly intraOpNumThreads: number;
-  /** Threads ORT may use across independent operators. */
-  readonly interOpNumThreads: number;
-  /** The worker thread's V8 heap (old generation) in MiB; default DEFAULT_WORKER_HEAP_MB. */
-  readonly workerHeapMb?: number;
-}
 
 export class ModelLoadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

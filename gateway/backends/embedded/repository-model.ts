@@ -11,7 +11,7 @@ import { UNLOADED_REASON } from '../backend.ts';
 import type { RepositoryEntry } from '../backend.ts';
 import { clientDetails } from '../client-details.ts';
 import { LoadedVersion } from './loaded-version.ts';
-import type { SessionSettings } from './loaded-version.ts';
+import type { SessionSettings } from './session-worker-protocol.ts';
 import { parseModelConfig, selectVersions } from './model-config.ts';
 import type { EmbeddedModelConfig } from './model-config.ts';
 import { CONFIG_FILENAME, listVersionDirectories, modelFilePath, stampOf } from './model-files.ts';

@@ -3,8 +3,16 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ErrorCode } from '../../errors.ts';
 import type { RawTensor } from '../backend.ts';
-import type { SessionSettings } from './loaded-version.ts';
 import type { TensorConfig } from './model-config.ts';
+
+export interface SessionSettings {
+  /** Threads ORT may use inside one operator. */
+  readonly intraOpNumThreads: number;
+  /** Threads ORT may use across independent operators. */
+  readonly interOpNumThreads: number;
+  /** The worker thread's V8 heap (old generation) in MiB; default DEFAULT_WORKER_HEAP_MB. */
+  readonly workerHeapMb?: number;
+}
 
 /** workerData: the model file the worker loads at start, and its outputs' labels (sent once, not per run). */
 export interface SessionWorkerData {

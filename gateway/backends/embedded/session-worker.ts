@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { GatewayError, shutDownBeforeAnswer } from '../../errors.ts';
 import type { RawTensor } from '../backend.ts';
-import type { SessionSettings } from './loaded-version.ts';
+import type { SessionSettings } from './session-worker-protocol.ts';
 import type { FromWorker, RunJob, SessionWorkerData, ToWorker } from './session-worker-protocol.ts';
 
 /** The worker's module next to this one: .ts when run from source (tests), .js when built. */
