@@ -22,10 +22,10 @@ export default defineConfig({
       reportsDirectory: 'coverage',
       // The summary also when a test fails: CI shows what the run reached either way.
       reportOnFailure: true,
-      // PLACEHOLDER floor: what `vitest run --coverage test/unit test/contract` alone reaches (86.28,
-      // 79.85, 87.26, 88.55 %), rounded down. The whole suite reaches more: set the floor to its
-      // figures, rounded down, after a full `npm test`.
-      thresholds: { statements: 86, branches: 79, functions: 87, lines: 88 },
+      // The floor: what the whole `npm test` reached (90.11 % statements, 85.07 % branches, 92.36 %
+      // functions, 92.32 % lines in one full run), less one point for the paths that depend on timing
+      // (a deadline that fires or not, a drain that finds work or not) on a shared machine. Raise it with the suite.
+      thresholds: { statements: 89, branches: 84, functions: 91, lines: 91 },
     },
   },
 });
