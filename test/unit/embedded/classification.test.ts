@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTensor } from '../../../gateway/backends/backend.ts';
 import { classificationCounts, classify, printfFixed6 } from '../../../gateway/backends/embedded/classification.ts';
 import type { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
-import { MODEL_REPOSITORY, callOptions, copyRepository, digitsRequest, failure, float32Of, outputNamed, startBackend, stringsOf, textRequest } from './embedded-support.ts';
+import { MODEL_REPOSITORY, backendOnCopyPerTest, callOptions, digitsRequest, failure, float32Of, outputNamed, startBackend, stringsOf, textRequest } from './embedded-support.ts';
 
 const fp32 = (name: string, shape: number[], values: number[]): RawTensor => ({ name, datatype: 'FP32', shape, data: new Uint8Array(Float32Array.from(values).buffer) });
 
@@ -104,41 +104,27 @@ describe('the embedded backend honours output parameter classification', () => {
 describe("the config's label_filename (a file of one label per line in the model directory)", () => {
   const labelled = (file: string) =>
     readFileSync(join(MODEL_REPOSITORY, 'digits', 'config.pbtxt'), 'utf8').replace('name: "probabilities"', `name: "probabilities"\n    label_filename: "${file}"`);
-  let repository: ReturnType<typeof copyRepository>;
-  beforeAll(() => {
-    repository = copyRepository();
-  });
-  afterAll(() => {
-    repository.remove();
-  });
+  const startOnCopy = backendOnCopyPerTest();
 
   it('appends the label of each class: "value:index:label"', async () => {
-    writeFileSync(join(repository.root, 'digits', 'config.pbtxt'), labelled('digit_names.txt'));
-    writeFileSync(join(repository.root, 'digits', 'digit_names.txt'), `${NAMES.join('\n')}\n`);
-    const backend = await startBackend({ repository: repository.root });
-    try {
-      const request = { ...digitsRequest(2, '', ['probabilities']), outputParameters: { probabilities: { classification: 2 } } };
-      const strings = stringsOf(outputNamed((await backend.infer(request, callOptions())).outputs, 'probabilities'));
-      expect(strings).toHaveLength(4);
-      for (const text of strings) {
-        const match = /^\d+\.\d{6}:(\d):(\w+)$/.exec(text);
-        expect(match, text).not.toBeNull();
-        expect(match?.[2], text).toBe(NAMES[Number(match?.[1])]);
-      }
-    } finally {
-      await backend.close();
+    const { backend } = await startOnCopy({}, (root) => {
+      writeFileSync(join(root, 'digits', 'config.pbtxt'), labelled('digit_names.txt'));
+      writeFileSync(join(root, 'digits', 'digit_names.txt'), `${NAMES.join('\n')}\n`);
+    });
+    const request = { ...digitsRequest(2, '', ['probabilities']), outputParameters: { probabilities: { classification: 2 } } };
+    const strings = stringsOf(outputNamed((await backend.infer(request, callOptions())).outputs, 'probabilities'));
+    expect(strings).toHaveLength(4);
+    for (const text of strings) {
+      const match = /^\d+\.\d{6}:(\d):(\w+)$/.exec(text);
+      expect(match, text).not.toBeNull();
+      expect(match?.[2], text).toBe(NAMES[Number(match?.[1])]);
     }
   });
 
   it('a label file that is missing fails the load of the version, with the reason in the index', async () => {
-    writeFileSync(join(repository.root, 'digits', 'config.pbtxt'), labelled('no_such_file.txt'));
-    const backend = await startBackend({ repository: repository.root });
-    try {
-      const entry = (await backend.repositoryIndex(false, callOptions())).find((e) => e.name === 'digits');
-      expect(entry).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining('no_such_file.txt') });
-    } finally {
-      await backend.close();
-    }
+    const { backend } = await startOnCopy({}, (root) => writeFileSync(join(root, 'digits', 'config.pbtxt'), labelled('no_such_file.txt')));
+    const entry = (await backend.repositoryIndex(false, callOptions())).find((e) => e.name === 'digits');
+    expect(entry).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining('no_such_file.txt') });
   });
 });
 

@@ -2,17 +2,10 @@
 // name files relative to the repository, never the server's absolute paths.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
-import { callOptions, copyRepository, digitsRequest, failure, startBackend } from './embedded-support.ts';
+import { describe, expect, it } from 'vitest';
+import { backendOnCopyPerTest, callOptions, digitsRequest, failure } from './embedded-support.ts';
 
-let backend: EmbeddedBackend | undefined;
-let repository: ReturnType<typeof copyRepository> | undefined;
-
-afterEach(async () => {
-  await backend?.close();
-  repository?.remove();
-});
+const startOnCopy = backendOnCopyPerTest();
 
 /** A model directory `name` with the digits config and version 1 holding `modelFile` (none when undefined). */
 function addModel(root: string, name: string, modelFile: string | undefined): void {
@@ -23,10 +16,10 @@ function addModel(root: string, name: string, modelFile: string | undefined): vo
 
 describe('reasons shown to clients', () => {
   it('name the model file relative to the repository', async () => {
-    repository = copyRepository();
-    addModel(repository.root, 'broken', 'this is not an onnx model');
-    addModel(repository.root, 'fileless', undefined);
-    backend = await startBackend({ repository: repository.root });
+    const { backend, root } = await startOnCopy({}, (copy) => {
+      addModel(copy, 'broken', 'this is not an onnx model');
+      addModel(copy, 'fileless', undefined);
+    });
     const index = await backend.repositoryIndex(false, callOptions());
     const reasons = index.filter((entry) => entry.state === 'UNAVAILABLE').map((entry) => entry.reason);
     expect(reasons).toEqual([expect.stringContaining('broken/1/model.onnx'), expect.stringContaining('fileless/1/model.onnx')]);
@@ -34,7 +27,7 @@ describe('reasons shown to clients', () => {
     expect(notReady.code).toBe('MODEL_NOT_READY');
     const load = await failure(backend.loadModel('broken', callOptions()));
     for (const text of [...reasons, notReady.message, load.message]) {
-      expect(text).not.toContain(repository.root);
+      expect(text).not.toContain(root);
       expect(text).not.toMatch(/(^|[\s(])\/\w/);
     }
   });

@@ -1,22 +1,14 @@
 // Shutdown past its grace: close({ now: true }) fails the runs in progress at once (ONNX Runtime cannot
 // cancel a run, and nobody waits for them after the drain) and ends each session worker once its run has
 // returned, since ending a thread inside a run aborts the process.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
-import { callOptions, copyRepository, failure, startBackend, textRequest } from './embedded-support.ts';
+import { describe, expect, it } from 'vitest';
+import { backendOnCopyPerTest, callOptions, failure, textRequest } from './embedded-support.ts';
 
-let backend: EmbeddedBackend | undefined;
-let repository: ReturnType<typeof copyRepository> | undefined;
-
-afterEach(async () => {
-  await backend?.close();
-  repository?.remove();
-});
+const startOnCopy = backendOnCopyPerTest();
 
 describe('closing the embedded backend now', () => {
   it('fails the run in progress with SHUTTING_DOWN instead of waiting for it', async () => {
-    repository = copyRepository();
-    backend = await startBackend({ repository: repository.root, maxRows: 1_000_000 });
+    const { backend } = await startOnCopy({ maxRows: 1_000_000 });
     // A run of several hundred ms or more: 200k sentences through the TF-IDF model.
     const sentences = Array.from({ length: 200_000 }, (_, index) => `sentence number ${index} about football and pizza`);
     const order: string[] = [];

@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { EmbeddedBackend } from '../../../gateway/backends/embedded/embedded-backend.ts';
 import type { EmbeddedBackendOptions } from '../../../gateway/backends/embedded/embedded-backend.ts';
 import type { CallOptions, InferRequest, RawTensor } from '../../../gateway/backends/backend.ts';
@@ -48,6 +49,31 @@ export async function startBackend(options: Partial<EmbeddedBackendOptions> & { 
   const backend = new EmbeddedBackend({ pollIntervalMs: 0, logger: createLogger('silent'), ...options });
   await backend.start();
   return backend;
+}
+
+/**
+ * For a test file whose tests each start a backend over a fresh copy of the repository: call at the top
+ * level; the returned start() copies the repository, lets `prepare` change the copy, and starts a backend
+ * over it. Every backend it started is closed, and its copy removed, after each test.
+ */
+export function backendOnCopyPerTest(): (
+  options?: Partial<EmbeddedBackendOptions>,
+  prepare?: (root: string) => void,
+) => Promise<{ readonly backend: EmbeddedBackend; readonly root: string }> {
+  const started: { repository: ReturnType<typeof copyRepository>; backend?: EmbeddedBackend }[] = [];
+  afterEach(async () => {
+    for (const { repository, backend } of started.splice(0)) {
+      await backend?.close();
+      repository.remove();
+    }
+  });
+  return async (options = {}, prepare) => {
+    const entry: (typeof started)[number] = { repository: copyRepository() };
+    started.push(entry);
+    prepare?.(entry.repository.root);
+    entry.backend = await startBackend({ ...options, repository: entry.repository.root });
+    return { backend: entry.backend, root: entry.repository.root };
+  };
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after WAIT_LIMIT_MS. */
