@@ -158,9 +158,9 @@ export class EmbeddedBackend implements Backend {
   }
 
   /**
-   * Stops polling and releases every session once the requests running on it finished; with `now`, ends
-   * the session workers at once, runs in progress included (they fail SHUTTING_DOWN): after the drain
-   * nobody waits for them, and an ONNX Runtime run cannot be cancelled. Idempotent.
+   * Stops polling and releases every session once the requests running on it finished; with `now`, runs
+   * in progress fail SHUTTING_DOWN at once (after the drain nobody waits for them, and an ONNX Runtime run
+   * cannot be cancelled) and each session worker ends as soon as its run has returned. Idempotent.
    */
   close(options: { readonly now?: boolean } = {}): Promise<void> {
     this.#closing ??= this.#repository.close();

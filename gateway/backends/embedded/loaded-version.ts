@@ -84,7 +84,7 @@ export class LoadedVersion {
     this.#worker.onDied = listener;
   }
 
-  /** Ends the worker now, runs in progress included (shutdown past its grace). */
+  /** Shutdown past its grace: runs in progress fail now, the worker ends once its run returned (SessionWorker.terminate). */
   terminate(): Promise<void> {
     this.#retiring = true;
     return this.#worker.terminate().finally(() => this.#markReleased());

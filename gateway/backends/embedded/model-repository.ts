@@ -85,7 +85,7 @@ export class ModelRepository {
     await model.unload();
   }
 
-  /** Ends every session's worker now, runs in progress included (shutdown past its grace). */
+  /** Shutdown past its grace: every session's runs in progress fail now, and its worker ends once out of its run. */
   async terminateAll(): Promise<void> {
     await Promise.all([...this.#sessions].map((session) => session.terminate()));
   }

@@ -106,8 +106,7 @@ export class SessionWorker {
   /** Releases the session and ends the thread once the runs sent before have answered. Safe to call twice. */
   release(): Promise<void> {
     this.#gone ??= 'was released';
-    this.#ending ??= this.#outOfRun().then(() => this.#worker.terminate().then(() => undefined));
-    return this.#ending;
+    return this.#end();
   }
 
   /**
@@ -120,11 +119,19 @@ export class SessionWorker {
   async terminate(): Promise<void> {
     this.#gone ??= TERMINATED;
     this.#rejectPending(shutDownBeforeAnswer());
-    this.#ending ??= this.#outOfRun().then(() => this.#worker.terminate().then(() => undefined));
+    const ended = this.#end();
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, NATIVE_RUN_WAIT_MS)));
-    await Promise.race([this.#ending, limit]).finally(() => clearTimeout(timer));
+    await Promise.race([ended, limit]).finally(() => clearTimeout(timer));
     await this.#worker.terminate();
+  }
+
+  /** The thread's end once it is out of its run; started once, by release() or terminate(). */
+  #end(): Promise<void> {
+    this.#ending ??= this.#outOfRun().then(async () => {
+      await this.#worker.terminate();
+    });
+    return this.#ending;
   }
 
   /** Resolves once the worker has handled every message sent before (its run returned and the session is released), or exited. */
